@@ -1,0 +1,65 @@
+"""Scoring a trained model: accuracy on a seeded test set, psychometric curves, per context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnntool.network.ctrnn import CTRNN, final_outputs
+from rnntool.seeding import Seeds
+from rnntool.tasks.base import Task
+from rnntool.tasks.evidence import PSYCHOMETRIC_COHERENCES, EvidenceTask
+
+
+def _last_outputs(net: CTRNN, task: Task, batch: Any, gen: torch.Generator) -> torch.Tensor:
+    """Member-0 outputs the task's ``correct`` can read: last step only where that suffices."""
+    x_init = net.initial_state(len(batch), gen)
+    if task.decision_at_end:
+        first, last = final_outputs(net, batch.inputs, x_init)
+        return torch.stack([first, last], dim=-2)[0].cpu()
+    with torch.no_grad():
+        return net.simulate(batch.inputs, x_init).outputs[0].cpu()
+
+
+def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[str, Any]:
+    """Accuracy on ``trials`` fresh test trials (seeded) and, for evidence tasks, the
+    psychometric curve per context: P(y_T > 0) at seed 002's signed coherences.
+
+    Returns a tree ready to be stored under ``/evaluation`` of the model file.
+    """
+    gen = Seeds(seed).generator("evaluation")
+    batch = task.validation_batch(gen, trials)
+    outputs = _last_outputs(net, task, batch, gen)
+    correct = task.correct(outputs, batch)
+    scored = task.scored(batch)
+    result: dict[str, Any] = {"seed": int(seed), "trials": int(trials),
+                              "accuracy": float(correct[scored].float().mean()),
+                              "scored_trials": int(scored.sum())}
+    if isinstance(task, EvidenceTask):
+        result.update(_evidence_tables(net, task, batch, outputs, correct, scored, gen, trials))
+    return result
+
+
+def _evidence_tables(net: CTRNN, task: EvidenceTask, batch: Any, outputs: torch.Tensor,
+                     correct: torch.Tensor, scored: torch.Tensor, gen: torch.Generator,
+                     trials: int) -> dict[str, Any]:
+    zero = ~scored
+    contexts = max(task.n_contexts, 1)
+    ctx = batch.conditions["context"]
+    per_context = np.array([float(correct[scored & (ctx == k)].float().mean())
+                            for k in range(contexts)])
+    coherences = np.asarray(PSYCHOMETRIC_COHERENCES)
+    curve = np.empty((contexts, coherences.size))
+    for k in range(contexts):
+        for j, c in enumerate(coherences):
+            probe = task.psychometric_batch(float(c), k, trials, gen)
+            y = _last_outputs(net, task, probe, gen)[:, -1, 0]
+            decided = y != 0
+            curve[k, j] = float((y[decided] > 0).float().mean())
+    y0 = outputs[zero, -1, 0]
+    return {"accuracy_per_context": per_context,
+            "zero_coherence_fraction_positive": float((y0 > 0).float().mean()) if len(y0) else float("nan"),
+            "psychometric": {"coherences": coherences, "fraction_positive": curve,
+                             "probed_channel": 0}}

@@ -1,0 +1,56 @@
+"""``rnntool evaluate``: score models and store the results in their files."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from rnntool.analysis.evaluation import evaluate
+from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.models import load_model
+from rnntool.storage import update_model
+
+
+@click.command("evaluate")
+@click.argument("models", nargs=-1, required=True)
+@click.option("--trials", type=int, default=2000, show_default=True, help="Test trials (and per coherence).")
+@click.option("--seed", type=int, default=None, help="Test-set seed (default: the model's seed + 1).")
+@device_option
+@models_dir_option
+@json_option
+@quiet_option
+def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
+            models_dir: str | None, as_json: bool, quiet: bool) -> None:
+    """Accuracy, psychometric table and per-context accuracy of MODELS, stored in each file."""
+    if trials < 1:
+        raise click.BadParameter("--trials must be ≥ 1")
+    paths, results = [], []
+    for path in model_paths(models, models_dir):
+        model = load_model(path, device)
+        result = evaluate(model.network, model.task,
+                          model.record.seed + 1 if seed is None else seed, trials)
+        update_model(path, "evaluation", result)
+        if not quiet:
+            _show(model.record.name, result)
+        paths.append(path)
+        results.append({"path": str(path), **result})
+        if not as_json:
+            emit([path])
+    if as_json:
+        emit(paths, True, results)
+
+
+def _show(name: str, result: dict) -> None:
+    stderr.print(f"[bold]{name}[/]: accuracy {result['accuracy']:.3f} "
+                 f"on {result['scored_trials']} scored trials")
+    if "psychometric" not in result:
+        return
+    psy = result["psychometric"]
+    table = Table(title=f"{name}: P(choice > 0) by signed coherence on channel 0")
+    table.add_column("context")
+    for c in psy["coherences"]:
+        table.add_column(f"{c:+.3f}", justify="right")
+    table.add_column("accuracy", justify="right")
+    for k, row in enumerate(psy["fraction_positive"]):
+        table.add_row(str(k), *(f"{v:.2f}" for v in row), f"{result['accuracy_per_context'][k]:.3f}")
+    stderr.print(table)

@@ -1,0 +1,53 @@
+"""The ``rnntool`` command: a thin layer that parses, resolves names, calls the library, reports."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from rnntool import __version__
+from rnntool.errors import RnnToolError
+
+#: Modules under rnntool.cli that each define one click command named ``command``.
+COMMAND_MODULES = ("train", "evaluate")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rnntool")
+def cli() -> None:
+    """Train recurrent networks on cognitive tasks and reverse-engineer them.
+
+    Every subcommand prints the paths it wrote on stdout (logs and progress go to stderr)
+    and accepts '-' to read model names or paths from stdin.
+    """
+
+
+for _module in COMMAND_MODULES:
+    cli.add_command(importlib.import_module(f"rnntool.cli.{_module}").command)
+
+
+def _fail(code: int, message: str) -> None:
+    first = str(message).strip().splitlines()[0] if str(message).strip() else "failed"
+    click.echo(f"rnntool: error: {first}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every error into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="rnntool", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail(1, "interrupted")
+    except click.ClickException as err:
+        _fail(2, err.format_message())
+    except RnnToolError as err:
+        _fail(2, str(err))
+    except KeyboardInterrupt:
+        _fail(1, "interrupted")
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as err:  # noqa: BLE001 - the CLI never shows a traceback
+        _fail(1, f"{type(err).__name__}: {err}")
+    sys.exit(0)

@@ -1,0 +1,137 @@
+"""``rnntool train``: train models named on the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.options import parse_assignments, parse_range
+from rnntool.errors import ConfigError
+from rnntool.rules import PREFIXES, RULES, get_rule, rule_from_model_name
+from rnntool.storage import expand_stdin, output_path, write_model
+from rnntool.tasks import TASKS, make_task
+from rnntool.training import TrainSettings, network_for, train
+
+
+def _rules_help() -> str:
+    lines = []
+    for name, cls in sorted(RULES.items()):
+        opts = ", ".join(f"{f}" for f in cls.__dataclass_fields__)
+        lines.append(f"{name} (prefixes {', '.join(p for p, r in PREFIXES.items() if r == name)}): {opts}")
+    return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
+
+
+@click.command("train", epilog=_rules_help())
+@click.argument("names", nargs=-1, required=True)
+@click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
+              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
+@click.option("--task", "task_name", type=click.Choice(sorted(TASKS)), default=None,
+              help="Task (default cdi; --rdm selects rdm).")
+@click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
+@click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
+@click.option("-v", "--noise-std", type=float, default=None,
+              help="Standard deviation of the task's input noise (the original README called "
+                   "it a variance; it multiplies N(0, 1) samples). Default 0.5.")
+@click.option("-m", "--mean", "coherence_max", type=float, default=None,
+              help="Upper bound of the coherence μ ~ U[0, m) (default 0.1857).")
+@click.option("--task-opt", multiple=True, metavar="KEY=VALUE", help="Any other task setting.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of every random draw; several names get seed, seed+1, …")
+@click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
+@click.option("--n-rec", type=int, default=50, show_default=True, help="Number of recurrent units.")
+@click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
+@click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
+@click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
+@click.option("--alpha", type=float, default=None, help="Euler factor dt/τ.")
+@click.option("--noise-in", type=float, default=None, help="Network input noise σ_in (√(2/α) convention).")
+@click.option("--noise-rec", type=float, default=None, help="Recurrent noise σ_rec (√(2/α) convention).")
+@click.option("--init", default=None, help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
+@click.option("--g", type=float, default=None, help="Gain of the recurrent initialisation.")
+@click.option("--train", "trainable", default=None,
+              help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
+@click.option("--max-iters", type=int, default=None, help="Budget of iterations/generations/trials.")
+@click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
+              help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
+@click.option("--stop-threshold", type=float, default=0.9, show_default=True,
+              help="Stop when the last --stop-window validation accuracies reach this.")
+@click.option("--stop-window", type=int, default=10, show_default=True)
+@click.option("--validate-from", type=float, default=0.75, show_default=True,
+              help="Validate only once the training-batch accuracy reaches this (a skipped "
+                   "check counts as failed, so stopping is never earlier).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
+@device_option
+@models_dir_option
+@json_option
+@quiet_option
+def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
+            rdm: bool, noise_std: float | None, coherence_max: float | None,
+            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
+            preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
+            noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
+            trainable: str | None, dtype: str | None, max_iters: int | None,
+            rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
+            validate_from: float, overwrite: bool, device: str, models_dir: str | None,
+            as_json: bool, quiet: bool) -> None:
+    """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
+
+    \b
+    Examples:
+      rnntool train bptt_0050 -v 0.5 --N 2
+      rnntool train bptt_rdm -v 0.5 --rdm
+      rnntool train x --rule ga --N 2 --opt population=30
+    """
+    if rdm and (task_name not in (None, "rdm") or contexts is not None):
+        raise click.UsageError("--rdm cannot be combined with --task or --N")
+    task_name = "rdm" if rdm else (task_name or "cdi")
+    task_settings = {"noise_std": noise_std, "coherence_max": coherence_max,
+                     **parse_assignments(task_opt, "--task-opt")}
+    if contexts is not None:
+        if task_name != "cdi":
+            raise click.UsageError("--N applies to the cdi task only")
+        task_settings["contexts"] = contexts
+    task = make_task(task_name, **task_settings)
+    jobs = _jobs(expand_stdin(names, sys.stdin), seed, seeds)
+    overrides = dict(phi=phi, readout=readout, alpha=alpha, noise_in=noise_in,
+                     noise_rec=noise_rec, init=init, g=g, dtype=dtype,
+                     trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
+                     if trainable else None)
+    rule_settings = {**parse_assignments(rule_opts, "--opt"), "max_iters": max_iters}
+    paths, summaries = [], []
+    for name, job_seed in jobs:
+        path = output_path(name, models_dir)
+        if path.exists() and not overwrite:
+            raise ConfigError(f"{path} exists; pass --overwrite to replace it")
+        rule_cls = get_rule(rule or rule_from_model_name(name))
+        learning_rule = rule_cls.create(task, **rule_settings)
+        net_config = network_for(rule_cls, task, n_rec, preset,
+                                 **{k: v for k, v in overrides.items() if v is not None})
+        settings = TrainSettings(seed=job_seed, stop_window=stop_window,
+                                 stop_threshold=stop_threshold, validate_from=validate_from,
+                                 device=device)
+        if not quiet:
+            stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
+                         f"N={n_rec}, seed {job_seed}")
+        record = train(path.stem, task, learning_rule, net_config, settings,
+                       None if quiet else stderr)
+        write_model(path, record)
+        t = record.training
+        if not quiet:
+            stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
+                         f"best validation accuracy {t['best_val_accuracy']:.3f}"
+                         f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
+        paths.append(path)
+        summaries.append({"path": str(path), **{k: t[k] for k in (
+            "iterations", "unit", "converged", "best_val_accuracy", "seconds")}})
+        if not as_json:
+            emit([path])
+    if as_json:
+        emit(paths, True, summaries)
+
+
+def _jobs(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, int]]:
+    if seeds is None:
+        return [(name, seed + i) for i, name in enumerate(names)]
+    return [(f"{name}_s{s}", s) for name in names for s in parse_range(seeds)]

@@ -1,0 +1,50 @@
+"""Rate nonlinearities φ with their derivatives φ′, looked up by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from rnntool.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Nonlinearity:
+    """A rate function and its derivative, both element-wise."""
+
+    name: str
+    fn: Callable[[Tensor], Tensor]
+    derivative: Callable[[Tensor], Tensor]
+
+
+def _one_plus_tanh(x: Tensor) -> Tensor:
+    return 1.0 + torch.tanh(x)
+
+
+def _tanh_prime(x: Tensor) -> Tensor:
+    return 1.0 - torch.tanh(x) ** 2
+
+
+def _relu_prime(x: Tensor) -> Tensor:
+    return (x > 0).to(x.dtype)
+
+
+NONLINEARITIES: dict[str, Nonlinearity] = {
+    "tanh": Nonlinearity("tanh", torch.tanh, _tanh_prime),
+    "one_plus_tanh": Nonlinearity("one_plus_tanh", _one_plus_tanh, _tanh_prime),
+    "relu": Nonlinearity("relu", torch.relu, _relu_prime),
+    "softplus": Nonlinearity("softplus", torch.nn.functional.softplus, torch.sigmoid),
+    "linear": Nonlinearity("linear", lambda x: x, torch.ones_like),
+}
+
+
+def get_nonlinearity(name: str) -> Nonlinearity:
+    """Return the nonlinearity registered under ``name``."""
+    try:
+        return NONLINEARITIES[name]
+    except KeyError:
+        known = ", ".join(sorted(NONLINEARITIES))
+        raise ConfigError(f"unknown nonlinearity {name!r} (known: {known})") from None

@@ -1,0 +1,42 @@
+"""Learning rules behind one interface, looked up by name or by a model name's prefix."""
+
+from __future__ import annotations
+
+from rnntool.errors import ConfigError
+from rnntool.rules.base import LearningRule, Monitor, StoppingRule, ValidationSet
+from rnntool.rules.bptt import BPTT
+
+RULES: dict[str, type[LearningRule]] = {}
+#: Model-name prefixes that select a rule (seed 002's naming convention).
+PREFIXES: dict[str, str] = {"bptt": "bptt", "bp": "bptt"}
+
+
+def register_rule(cls: type[LearningRule], *prefixes: str) -> type[LearningRule]:
+    """Add a rule to the registry, selectable by ``--rule NAME`` and by name prefixes."""
+    RULES[cls.name] = cls
+    for prefix in prefixes:
+        PREFIXES[prefix] = cls.name
+    return cls
+
+
+def get_rule(name: str) -> type[LearningRule]:
+    try:
+        return RULES[name]
+    except KeyError:
+        raise ConfigError(f"unknown learning rule {name!r} (known: {', '.join(sorted(RULES))})") from None
+
+
+def rule_from_model_name(model_name: str) -> str:
+    """The rule a model name selects by its prefix (longest prefix first), e.g. ``ga_0050``."""
+    stem = model_name.rsplit("/", 1)[-1].lower()
+    for prefix in sorted(PREFIXES, key=len, reverse=True):
+        if stem.startswith(prefix):
+            return PREFIXES[prefix]
+    raise ConfigError(f"cannot tell the learning rule from the name {model_name!r}: start it "
+                      f"with one of {', '.join(sorted(PREFIXES))} or pass --rule")
+
+
+register_rule(BPTT, "bptt", "bp")
+
+__all__ = ["BPTT", "LearningRule", "Monitor", "PREFIXES", "RULES", "StoppingRule",
+           "ValidationSet", "get_rule", "register_rule", "rule_from_model_name"]

@@ -1,0 +1,11 @@
+"""Cognitive tasks behind one protocol, created by name from a registry."""
+
+from rnntool.tasks.base import Batch, Task
+from rnntool.tasks.evidence import RDM, ContextIntegration, EvidenceTask
+from rnntool.tasks.registry import TASKS, make_task, register_task, task_from_config
+
+register_task(RDM)
+register_task(ContextIntegration)
+
+__all__ = ["Batch", "ContextIntegration", "EvidenceTask", "RDM", "TASKS", "Task",
+           "make_task", "register_task", "task_from_config"]
