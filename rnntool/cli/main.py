@@ -11,7 +11,7 @@ from rnntool import __version__
 from rnntool.errors import RnnToolError
 
 #: Modules under rnntool.cli that each define one click command named ``command``.
-COMMAND_MODULES = ("train", "evaluate")
+COMMAND_MODULES = ("train", "evaluate", "svcca")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,49 @@
+"""Hidden activity of a model under the static probe inputs, as (samples, units) data.
+
+Every step of every probe condition is one sample; the state is the pre-activation x that
+seed 002 records. The network is simulated noise-free through :meth:`CTRNN.simulate` from
+seeded initial states x(0) = x0 + σ₀ξ; clamped units (Miconi's bias units) carry no
+information and are dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from rnntool.errors import ConfigError
+from rnntool.models import Model, load_model
+from rnntool.network import CTRNN
+from rnntool.seeding import Seeds
+from rnntool.tasks.probes import probe_inputs
+
+
+def probe_activity(model: Model, seed: int = 0, levels: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """The probe inputs (C, T, n_in) and the activity (C·T, N − clamped) in float64."""
+    inputs = probe_inputs(model.task, levels)
+    net = model.network
+    quiet = CTRNN(net.config.with_(noise_in=0.0, noise_rec=0.0), net.params, net.device)
+    with torch.no_grad():
+        x_init = quiet.initial_state(inputs.shape[0], Seeds(seed).generator("analysis"))
+        states = quiet.simulate(inputs, x_init).states[0]
+    keep = np.setdiff1d(np.arange(net.config.n_rec), net.config.clamp_units)
+    activity = states.double().cpu().numpy()[..., keep]
+    return inputs.numpy(), activity.reshape(-1, keep.size)
+
+
+def population_activity(paths: Sequence[Path], seed: int = 0, levels: int = 10,
+                        device: str = "cpu") -> list[np.ndarray]:
+    """Probe activity of every model; all must share the same probe inputs."""
+    reference, out = None, []
+    for path in paths:
+        inputs, activity = probe_activity(load_model(path, device), seed, levels)
+        if reference is None:
+            reference = (path, inputs)
+        elif inputs.shape != reference[1].shape or not np.array_equal(inputs, reference[1]):
+            raise ConfigError(f"{path} and {reference[0]} have different probe inputs "
+                              "(tasks with different inputs cannot be compared)")
+        out.append(activity)
+    return out

@@ -1,0 +1,93 @@
+"""Figures of population files: the distance matrix and its MDS embedding, by group."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rnntool.errors import ConfigError  # noqa: E402
+from rnntool.storage.population_file import read_population  # noqa: E402
+
+KINDS = ("distances", "mds")
+
+
+def plot_population_file(path: Path, kinds: list[str] | None, out_dir: Path, fmt: str) -> list[Path]:
+    """Draw the requested figures (default: all of :data:`KINDS`) of a population file and
+    return the paths written, ``<out_dir>/<file stem>.<kind>.<fmt>``."""
+    kinds = list(KINDS) if not kinds else kinds
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ConfigError(f"population files have no figure {unknown[0]!r} "
+                          f"(known: {', '.join(KINDS)})")
+    attrs, tree = read_population(path)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in kinds:
+        fig = (_distance_figure if kind == "distances" else _mds_figure)(attrs, tree)
+        target = out_dir / f"{Path(path).stem}.{kind}.{fmt}"
+        fig.savefig(target, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+        written.append(target)
+    return written
+
+
+def _group_order(tree: dict) -> tuple[np.ndarray, list[str], np.ndarray]:
+    labels = [str(g) for g in tree["groups"]["labels"]]
+    groups = np.array([str(g) for g in tree["models"]["groups"]])
+    order = np.concatenate([np.flatnonzero(groups == g) for g in labels])
+    return order, labels, groups
+
+
+def _colours(labels: list[str]) -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20")
+    return {g: cmap(i % cmap.N) for i, g in enumerate(labels)}
+
+
+def _distance_figure(attrs: dict, tree: dict) -> plt.Figure:
+    order, labels, groups = _group_order(tree)
+    d = np.asarray(tree["distances"])[np.ix_(order, order)]
+    names = [str(tree["models"]["names"][i]) for i in order]
+    size = max(4.0, 0.25 * len(order) + 2.5)
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    image = ax.imshow(d, cmap="viridis", vmin=0.0, interpolation="nearest")
+    fig.colorbar(image, ax=ax, label=f"{attrs.get('metric', '')} distance")
+    sizes = [int(np.sum(groups == g)) for g in labels]
+    edges = np.cumsum(sizes)[:-1] - 0.5
+    for e in edges:
+        ax.axhline(e, color="white", linewidth=1.5)
+        ax.axvline(e, color="white", linewidth=1.5)
+    centres = np.cumsum(sizes) - np.asarray(sizes) / 2.0 - 0.5
+    if len(order) <= 40:
+        ax.set_xticks(range(len(order)), names, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(order)), names, fontsize=7)
+    else:
+        ax.set_xticks(centres, labels)
+        ax.set_yticks(centres, labels)
+    ax.set_title(f"{attrs.get('metric', '')} distances between networks, ordered by group")
+    return fig
+
+
+def _mds_figure(attrs: dict, tree: dict) -> plt.Figure:
+    _, labels, groups = _group_order(tree)
+    coords = np.asarray(tree["embedding"]["mds"])
+    colours = _colours(labels)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for g in labels:
+        pts = coords[groups == g]
+        ax.scatter(pts[:, 0], pts[:, 1], s=45, color=colours[g], label=g, edgecolor="black",
+                   linewidth=0.5)
+    silhouette = float(tree["embedding"].get("silhouette", math.nan))
+    text = "undefined" if math.isnan(silhouette) else f"{silhouette:.3f}"
+    ax.set_title(f"MDS of {attrs.get('metric', '')} distances (silhouette {text})")
+    ax.set_xlabel("MDS 1")
+    ax.set_ylabel("MDS 2")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(title="group", frameon=False)
+    return fig
