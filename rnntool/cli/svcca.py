@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from rnntool.analysis.activity import population_activity
 from rnntool.analysis.population import (assemble, cached_distances, population_path,
@@ -50,12 +51,15 @@ def command(group_file: Path, metrics: tuple[str, ...], keep: float, components:
       rnntool svcca groups.txt
       rnntool svcca groups.txt --metric cka --metric procrustes --reload
     """
+    chosen = {name: make_metric(name, keep=keep, components=components)
+              for name in dict.fromkeys(metrics)}
+    for metric in chosen.values():
+        metric.prepare(np.eye(2))  # settings out of range fail here, before any work
     groups = read_group_file(group_file, models_dir)
     digests = [content_digest(p) for p in groups.models]
     activity = None
     paths, summaries = [], []
-    for name in dict.fromkeys(metrics):
-        metric = make_metric(name, keep=keep, components=components)
+    for name, metric in chosen.items():
         parameters = {**metric.parameters(), "seed": seed, "levels": levels}
         path = population_path(group_file, name)
         distances = None if reload else cached_distances(path, "svcca", name, parameters,

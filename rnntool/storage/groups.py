@@ -57,7 +57,7 @@ def read_group_file(path: str | os.PathLike, models_dir: str | os.PathLike | Non
         tokens = line.split("#", 1)[0].split()
         if not tokens:
             continue
-        where = f"{path}:{number}"
+        where = f"{path}, line {number}"
         label, names = tokens[0], tokens[1:]
         if label in labels:
             raise GroupFileError(f"{where}: group {label!r} is defined twice")
