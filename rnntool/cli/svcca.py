@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import numpy as np
 
 from rnntool.analysis.activity import population_activity
 from rnntool.analysis.population import (assemble, cached_distances, population_path,
@@ -53,8 +52,6 @@ def command(group_file: Path, metrics: tuple[str, ...], keep: float, components:
     """
     chosen = {name: make_metric(name, keep=keep, components=components)
               for name in dict.fromkeys(metrics)}
-    for metric in chosen.values():
-        metric.prepare(np.eye(2))  # settings out of range fail here, before any work
     groups = read_group_file(group_file, models_dir)
     digests = [content_digest(p) for p in groups.models]
     activity = None

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import Reduction, reduce
+from rnntool.analysis.similarity.reduction import Reduction, check_truncation, reduce
 
 
 def _weighted(rho: np.ndarray, directions: np.ndarray, model: Reduction) -> float:
@@ -32,6 +32,9 @@ class PWCCA:
     name: ClassVar[str] = "pwcca"
     is_metric: ClassVar[bool] = False
     invariances: ClassVar[tuple[str, ...]] = ("permutation", "scaling", "offset")
+
+    def __post_init__(self) -> None:
+        check_truncation(self.keep, self.components)
 
     def prepare(self, x: np.ndarray) -> Reduction:
         return reduce(x, self.keep, self.components)

@@ -36,14 +36,21 @@ def centred(x: np.ndarray) -> np.ndarray:
     return x - x.mean(axis=0)
 
 
+def check_truncation(keep: float, components: int | None) -> None:
+    """Raise ConfigError unless ``keep`` lies in (0, 1] and ``components`` is None or ≥ 1."""
+    if not 0.0 < keep <= 1.0:
+        raise ConfigError(f"the variance fraction to keep must lie in (0, 1], got {keep}")
+    if components is not None and components < 1:
+        raise ConfigError(f"the number of components must be ≥ 1, got {components}")
+
+
 def reduce(x: np.ndarray, keep: float = 1.0, components: int | None = None) -> Reduction:
     """SVD of the centred data keeping the leading components.
 
     ``components`` fixes their number; otherwise the fewest that explain at least ``keep``
     of the variance are kept (``keep = 1`` keeps every numerically non-zero component).
     """
-    if not 0.0 < keep <= 1.0:
-        raise ConfigError(f"the variance fraction to keep must lie in (0, 1], got {keep}")
+    check_truncation(keep, components)
     xc = centred(x)
     samples, features = xc.shape
     if features <= samples:
@@ -57,8 +64,6 @@ def reduce(x: np.ndarray, keep: float = 1.0, components: int | None = None) -> R
         raise ConfigError("the activity has no variance: every sample is the same")
     power = power[:rank]
     if components is not None:
-        if components < 1:
-            raise ConfigError(f"the number of components must be ≥ 1, got {components}")
         k = min(components, rank)
     elif keep >= 1.0:
         k = rank

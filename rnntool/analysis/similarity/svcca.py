@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import Reduction, reduce
+from rnntool.analysis.similarity.reduction import Reduction, check_truncation, reduce
 
 
 def canonical_correlations(a: Reduction, b: Reduction) -> np.ndarray:
@@ -30,6 +30,9 @@ class SVCCA:
     name: ClassVar[str] = "svcca"
     is_metric: ClassVar[bool] = False
     invariances: ClassVar[tuple[str, ...]] = ("rotation", "permutation", "scaling", "offset")
+
+    def __post_init__(self) -> None:
+        check_truncation(self.keep, self.components)
 
     def prepare(self, x: np.ndarray) -> Reduction:
         return reduce(x, self.keep, self.components)
