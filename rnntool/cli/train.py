@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields
 
 import click
 
@@ -18,7 +19,7 @@ from rnntool.training import TrainSettings, network_for, train
 def _rules_help() -> str:
     lines = []
     for name, cls in sorted(RULES.items()):
-        opts = ", ".join(f"{f}" for f in cls.__dataclass_fields__)
+        opts = ", ".join(f.name for f in fields(cls))
         lines.append(f"{name} (prefixes {', '.join(p for p, r in PREFIXES.items() if r == name)}): {opts}")
     return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
 
@@ -36,6 +37,7 @@ def _rules_help() -> str:
                    "it a variance; it multiplies N(0, 1) samples). Default 0.5.")
 @click.option("-m", "--mean", "coherence_max", type=float, default=None,
               help="Upper bound of the coherence μ ~ U[0, m) (default 0.1857).")
+@click.option("--bits", type=int, default=None, help="Number of bits of the flipflop task.")
 @click.option("--task-opt", multiple=True, metavar="KEY=VALUE", help="Any other task setting.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
@@ -61,19 +63,22 @@ def _rules_help() -> str:
 @click.option("--validate-from", type=float, default=0.75, show_default=True,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
+@click.option("--validation-trials", type=click.IntRange(min=20), default=2000, show_default=True,
+              help="Size of the held-out validation set.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @device_option
 @models_dir_option
 @json_option
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
-            rdm: bool, noise_std: float | None, coherence_max: float | None,
+            rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
             task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
             rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
-            validate_from: float, overwrite: bool, device: str, models_dir: str | None,
+            validate_from: float, validation_trials: int, overwrite: bool, device: str,
+            models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
 
@@ -86,13 +91,16 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
-    task_settings = {"noise_std": noise_std, "coherence_max": coherence_max,
+    task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
                      **parse_assignments(task_opt, "--task-opt")}
     if contexts is not None:
         if task_name != "cdi":
             raise click.UsageError("--N applies to the cdi task only")
         task_settings["contexts"] = contexts
     task = make_task(task_name, **task_settings)
+    task_net = getattr(task, "network_defaults", {})
+    preset = preset or task_net.get("preset")
+    trainable = trainable or ",".join(task_net.get("trainable", ())) or None
     jobs = _jobs(expand_stdin(names, sys.stdin), seed, seeds)
     overrides = dict(phi=phi, readout=readout, alpha=alpha, noise_in=noise_in,
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,
@@ -110,6 +118,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                                  **{k: v for k, v in overrides.items() if v is not None})
         settings = TrainSettings(seed=job_seed, stop_window=stop_window,
                                  stop_threshold=stop_threshold, validate_from=validate_from,
+                                 validation_trials=validation_trials,
                                  device=device)
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "

@@ -1,0 +1,95 @@
+"""BPTT throughput against this machine's own GEMM ceiling, and time to a trained CDI model.
+
+Run: ``python benchmarks/bench_bptt.py [--device cpu|cuda] [--skip-train]``. Figures vary
+±15–20 % between runs on a shared machine; compare ratios measured in the same run.
+
+Targets (issue #2): ≥ 60 % of the float32 GEMM peak for a BPTT step (forward + backward +
+Adam) at N = 256, B = 128, T = 500, and ≤ 60 s to train the default CDI model
+(``rnntool train bptt_0050 -v 0.5 --N 2``) to the 90 % criterion on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from rnntool.network import CTRNN, preset_config
+from rnntool.rules import BPTT
+from rnntool.runtime import tune_allocator
+from rnntool.tasks import make_task
+from rnntool.training import TrainSettings, network_for, train
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def gemm_peak(device: str, size: int = 2048, reps: int = 10) -> float:
+    """Best float32 GEMM rate in GFLOP/s over a few square products."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    best = float("inf")
+    for _ in range(3):
+        a @ b
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        _sync(device)
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return 2 * size ** 3 / best / 1e9
+
+
+def bptt_step_rate(n: int, batch: int, steps: int, device: str, reps: int = 5) -> tuple[float, float]:
+    """Seconds per BPTT step (forward, backward, Adam) and its GFLOP/s (6·B·N²·T flops)."""
+    cfg = preset_config("ctrnn", 4, n, 1, trainable=("W_rec",))
+    gen = torch.Generator().manual_seed(0)
+    net = CTRNN.initialise(cfg, gen, device=device)
+    params = net.trainable_parameters()
+    opt = torch.optim.Adam(params, lr=1e-4)
+    inputs = torch.randn(batch, steps, 4)
+    times = []
+    for i in range(reps + 2):
+        _sync(device)
+        t0 = time.perf_counter()
+        out = net.simulate(inputs, net.initial_state(batch, gen)).outputs
+        loss = (out[:, :, -1] ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        _sync(device)
+        if i >= 2:
+            times.append(time.perf_counter() - t0)
+    best = min(times)
+    return best, 6 * batch * n * n * steps / best / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--skip-train", action="store_true")
+    args = parser.parse_args()
+    tune_allocator()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    peak = gemm_peak(args.device)
+    print(f"float32 GEMM peak: {peak:.1f} GFLOP/s")
+    for n, b, t in ((256, 128, 500), (50, 500, 750)):
+        sec, rate = bptt_step_rate(n, b, t, args.device)
+        print(f"BPTT N={n} B={b} T={t}: {1000 * sec:.1f} ms/step, {rate:.1f} GFLOP/s, "
+              f"{100 * rate / peak:.1f} % of GEMM peak")
+    if not args.skip_train:
+        task = make_task("cdi", contexts=2, noise_std=0.5)
+        t0 = time.perf_counter()
+        record = train("bench_bptt_0050", task, BPTT.create(task), network_for(BPTT, task),
+                       TrainSettings(seed=0, device=args.device))
+        t = record.training
+        print(f"default CDI model (bptt, N=50, -v 0.5, seed 0): {time.perf_counter() - t0:.1f} s, "
+              f"{t['iterations']} iterations, converged={t['converged']}, "
+              f"best validation accuracy {t['best_val_accuracy']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
