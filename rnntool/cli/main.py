@@ -10,11 +10,26 @@ import click
 from rnntool import __version__
 from rnntool.errors import RnnToolError
 
-#: Modules under rnntool.cli that each define one click command named ``command``.
-COMMAND_MODULES = ("train", "evaluate", "svcca")
+#: Modules under rnntool.cli that each define one click command named ``command``; the
+#: command's name is the module's with '-' for '_'. They are imported only when used, so
+#: ``rnntool train`` does not pay for the analysis stack's imports.
+COMMAND_MODULES = ("train", "evaluate", "svcca", "topology", "fixedpoints", "plot")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(m.replace("_", "-") for m in COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = name.replace("-", "_")
+        if module not in COMMAND_MODULES:
+            return None
+        return importlib.import_module(f"rnntool.cli.{module}").command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rnntool")
 def cli() -> None:
     """Train recurrent networks on cognitive tasks and reverse-engineer them.
@@ -22,10 +37,6 @@ def cli() -> None:
     Every subcommand prints the paths it wrote on stdout (logs and progress go to stderr)
     and accepts '-' to read model names or paths from stdin.
     """
-
-
-for _module in COMMAND_MODULES:
-    cli.add_command(importlib.import_module(f"rnntool.cli.{_module}").command)
 
 
 def _fail(code: int, message: str) -> None:
