@@ -2,10 +2,12 @@
 
 from rnntool.tasks.base import Batch, Task
 from rnntool.tasks.evidence import RDM, ContextIntegration, EvidenceTask
+from rnntool.tasks.flipflop import FlipFlop
 from rnntool.tasks.registry import TASKS, make_task, register_task, task_from_config
 
 register_task(RDM)
 register_task(ContextIntegration)
+register_task(FlipFlop)
 
-__all__ = ["Batch", "ContextIntegration", "EvidenceTask", "RDM", "TASKS", "Task",
+__all__ = ["Batch", "ContextIntegration", "EvidenceTask", "FlipFlop", "RDM", "TASKS", "Task",
            "make_task", "register_task", "task_from_config"]

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, Task, check_positive
+from rnntool.tasks.static_inputs import evidence_inputs
 
 #: Seed 002's psychometric coherences: 2 × {±0.009, ±0.036, ±0.09, ±0.15}, sorted.
 PSYCHOMETRIC_COHERENCES = (-0.30, -0.18, -0.072, -0.018, 0.018, 0.072, 0.18, 0.30)
@@ -134,6 +136,10 @@ class EvidenceTask(Task):
     def scored(self, batch: Batch) -> Tensor:
         """Zero-coherence trials have no right answer and are not scored."""
         return batch.conditions["coherence"] > 0
+
+    def static_inputs(self, mode: str) -> tuple[np.ndarray, list[str]]:
+        """Seed 002's constant inputs (``large``, ``small``, ``sparse``) for fixed-point analysis."""
+        return evidence_inputs(mode, self.n_contexts)
 
     def psychometric_batch(self, coherence: float, context: int, trials: int,
                            generator: torch.Generator) -> Batch:

@@ -1,0 +1,71 @@
+"""The figures of one model file, by kind, written as ``<out_dir>/<model>.<kind>.<fmt>``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import matplotlib.pyplot as plt
+
+from rnntool.analysis.fixedpoints import FixedPoints, fixed_point_keys, load_fixed_points
+from rnntool.errors import ConfigError
+from rnntool.models import Model, load_model
+from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
+from rnntool.plotting.dynamics import eigen_figure, pca_figure
+from rnntool.plotting.style import FORMATS, save
+
+KINDS = ("trials", "pca", "eigen", "loss", "psychometric")
+
+
+def applicable_kinds(model: Model) -> list[str]:
+    """The kinds a model's file has data for (trials and pca always apply)."""
+    kinds = ["trials", "pca"]
+    if fixed_point_keys(model.path):
+        kinds.append("eigen")
+    if len(model.record.training.get("history", {}).get("loss", [])):
+        kinds.append("loss")
+    if "psychometric" in model.record.evaluation:
+        kinds.append("psychometric")
+    return kinds
+
+
+def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: str | os.PathLike,
+                    fmt: str = "png", key: str | None = None, dims: int = 2) -> list[Path]:
+    """Draw the requested figures of a model (default: all that apply); return the paths."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    if dims not in (2, 3):
+        raise ConfigError("--dims must be 2 or 3")
+    model = load_model(path)
+    unknown = [k for k in kinds or [] if k not in KINDS]
+    if unknown:
+        raise ConfigError(f"unknown figure kind {unknown[0]!r} (known: {', '.join(KINDS)})")
+    available = applicable_kinds(model)
+    missing = [k for k in kinds or [] if k not in available]
+    if missing:
+        raise ConfigError(f"{path}: nothing to draw for {missing[0]!r} "
+                          f"({_why(missing[0])})")
+    points = load_fixed_points(path, key) if fixed_point_keys(path) or key else None
+    draw: dict[str, Callable[[], plt.Figure]] = {
+        "trials": lambda: trials_figure(model),
+        "pca": lambda: pca_figure(model, points, dims),
+        "eigen": lambda: eigen_figure(model, _require(points)),
+        "loss": lambda: loss_figure(model),
+        "psychometric": lambda: psychometric_figure(model)}
+    out = Path(out_dir)
+    suffix = {"pca": f"pca{dims}d" if dims == 3 else "pca"}
+    return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
+            for k in (kinds or available)]
+
+
+def _require(points: FixedPoints | None) -> FixedPoints:
+    if points is None:
+        raise ConfigError("no stored fixed points (run rnntool fixedpoints first)")
+    return points
+
+
+def _why(kind: str) -> str:
+    return {"eigen": "no stored fixed points; run rnntool fixedpoints first",
+            "loss": "the file has no training history",
+            "psychometric": "no psychometric table; run rnntool evaluate first"}.get(kind, "")
