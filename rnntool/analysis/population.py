@@ -62,28 +62,30 @@ def cached_distances(path: Path, kind: str, metric: str, parameters: dict[str, A
         attrs, tree = read_population(path)
     except CorruptFileError:
         return None
-    same = (attrs.get("kind") == kind and attrs.get("metric") == metric and dumps(attrs.get("parameters")) == dumps(parameters)
+    same = (attrs.get("kind") == kind and attrs.get("metric") == metric
+            and dumps(attrs.get("parameters")) == dumps(parameters)
             and list(tree["models"]["sha256"]) == digests
             and len(digests) == len(groups.models))
     return np.asarray(tree["distances"]) if same else None
 
 
-def assemble(groups: ModelGroups, kind: str, metric: str, parameters: dict[str, Any], digests: list[str],
-             distances: np.ndarray, seed: int = 0, rows_as_features: bool = False) -> Population:
+def assemble(groups: ModelGroups, kind: str, metric: str, parameters: dict[str, Any],
+             digests: list[str], distances: np.ndarray, seed: int = 0, rows_as_features: bool = False) -> Population:
     """Embed the distances and collect everything a population file stores."""
     emb = embed(distances, groups.groups, seed, rows_as_features)
     return Population(groups, kind, metric, parameters, digests, np.asarray(distances), emb)
 
 
-def write_population_file(path: Path, pop: Population, embedding_settings: dict[str, Any]) -> Path:
-    """Store a population atomically at ``path``."""
+def write_population_file(path: Path, pop: Population, embedding_settings: dict[str, Any],
+                          per_model: dict[str, np.ndarray] | None = None) -> Path:
+    """Store a population atomically at ``path``; ``per_model`` adds arrays under /models."""
     emb = pop.embedding
     tree = {
         "distances": pop.distances,
         "models": {"names": np.array(pop.groups.names, dtype=object),
                    "files": np.array([str(p) for p in pop.groups.models], dtype=object),
                    "groups": np.array(pop.groups.groups, dtype=object),
-                   "sha256": np.array(pop.digests, dtype=object)},
+                   "sha256": np.array(pop.digests, dtype=object), **(per_model or {})},
         "groups": {"labels": np.array(pop.groups.labels, dtype=object)},
         "embedding": {"mds": emb.coordinates, "stress": emb.stress,
                       "silhouette": emb.silhouette,
