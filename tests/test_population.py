@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
+from rnntool.analysis.fixedpoints import FinderSettings, find_and_store
 from rnntool.cli.main import main
 from rnntool.plotting.population import plot_population_file
 from rnntool.rules import BPTT
@@ -152,3 +153,33 @@ def test_bad_group_file_in_a_real_process(population: Path, tmp_path: Path) -> N
     result = run_cli(*_bad_args(population, tmp_path, BAD_INPUT[1][0]))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and BAD_INPUT[1][1] in result.stderr
+
+
+# topology ------------------------------------------------------------------------------
+def test_topology_reuses_stored_fixed_points(population: Path, capsys) -> None:
+    groups = read_group_file(population)
+    quick = FinderSettings(n_inits=32, max_iters=300)
+    for path in groups.models:
+        find_and_store(path, mode="large", settings=quick)
+    stamps = [p.stat().st_mtime_ns for p in groups.models]
+    for descriptor in ("graph", "mcmahan"):
+        code, out, err = invoke(capsys, "topology", str(population), "--mode", "large",
+                                "--descriptor", descriptor, "--json")
+        assert code == 0, err
+        summary = json.loads(out)
+        path = Path(summary["paths"][0])
+        assert path.name == "groups.topology.h5" and summary["results"][0]["cached"] is False
+        attrs, tree = read_population(path)
+        assert attrs["kind"] == "topology" and attrs["metric"] == descriptor
+        d = tree["distances"]
+        assert d.shape == (6, 6) and np.allclose(d, d.T) and np.all(np.diag(d) == 0)
+        assert np.all(tree["models"]["fixed_points"] >= 1)
+    assert [p.stat().st_mtime_ns for p in groups.models] == stamps  # points were reused
+    code, out, _ = invoke(capsys, "topology", str(population), "--mode", "large",
+                          "--descriptor", "mcmahan", "--json", "-q")
+    assert json.loads(out)["results"][0]["cached"] is True
+
+
+def test_topology_bad_input(population: Path, capsys) -> None:
+    code, out, err = invoke(capsys, "topology", str(population), "--epsilon", "0")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--epsilon" in err

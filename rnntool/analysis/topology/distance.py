@@ -35,8 +35,9 @@ def wl_distance(a: Counter, b: Counter) -> float:
         return 0.0
     if norm_a == 0 or norm_b == 0:
         return float(np.pi / 2)
-    dot = sum(v * b[k] for k, v in a.items() if k in b)
-    return float(np.arccos(np.clip(dot / (norm_a * norm_b), -1.0, 1.0)))
+    # 2·arcsin(‖â − b̂‖/2) is the angle, and exact near 0 where arccos of the cosine is not
+    gap = sum((a.get(k, 0) / norm_a - b.get(k, 0) / norm_b) ** 2 for k in set(a) | set(b))
+    return float(2.0 * np.arcsin(min(1.0, np.sqrt(gap) / 2.0)))
 
 
 def wl_distance_matrix(features: list[Counter]) -> np.ndarray:
