@@ -107,3 +107,11 @@ def test_distance_matrix_is_symmetric_with_zero_diagonal() -> None:
     prepared = [metric.prepare(_low_rank(rng, 10)) for _ in range(4)]
     d = distance_matrix(prepared, metric)
     assert np.allclose(d, d.T) and np.all(np.diag(d) == 0) and np.all(d[~np.eye(4, dtype=bool)] > 0)
+
+
+def test_dask_path_equals_serial_path() -> None:
+    rng = np.random.default_rng(6)
+    data = [_low_rank(rng, 10) for _ in range(4)]
+    metric = make_metric("svcca")
+    serial = pairwise_distances(data, metric)
+    assert np.allclose(pairwise_distances(data, metric, workers=1), serial, atol=1e-12)

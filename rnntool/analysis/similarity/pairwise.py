@@ -57,7 +57,8 @@ def _dask_distances(data: Sequence[np.ndarray], metric: Metric, workers: int | N
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        prepared = client.map(metric.prepare, list(data), pure=False)
+        scattered = client.scatter(list(data))
+        prepared = client.map(metric.prepare, scattered, pure=False)
         rows = [client.submit(_row, metric, i, prepared, pure=False) for i in range(len(data))]
         values = client.gather(rows)
     finally:
