@@ -86,7 +86,7 @@ def _legend(fig: plt.Figure, points: FixedPoints | None) -> None:
 
 def _input_key(fig: plt.Figure, points: FixedPoints | None) -> None:
     """A colour bar naming the constant inputs (ticks labelled when there are few)."""
-    if points is None or len(points) == 0:
+    if points is None or len(points) == 0 or len(points.inputs) == 1:
         return
     count = len(points.inputs)
     cmap = plt.matplotlib.colors.ListedColormap(input_colours(count))
@@ -101,7 +101,7 @@ def _input_key(fig: plt.Figure, points: FixedPoints | None) -> None:
 
 
 def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
-               trials: int = 20) -> plt.Figure:
+               trials: int = 12) -> plt.Figure:
     """Trajectories in PC space over early/middle/late panels, then the fixed points alone."""
     states, signs = trial_states(model, trials)
     mean, axes, ratio = pca_basis(states, dims)
@@ -122,7 +122,7 @@ def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
                 for traj in proj[:, :a + 1]:
                     _plot(ax, traj, color="k", alpha=0.08, lw=0.8)
             for traj, s in zip(proj[:, a:b + 1], signs):
-                _plot(ax, traj, color=SIGN_COLOURS.get(int(s), "0.5"), alpha=0.45, lw=1.0)
+                _plot(ax, traj, color=SIGN_COLOURS.get(int(s), "0.5"), alpha=0.35, lw=0.8)
             _scatter(ax, proj[:, a], s=8, c="k", zorder=3)
             if fp is not None:
                 draw_points(ax, points, fp)
@@ -132,7 +132,7 @@ def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
         ax.set_ylabel(labels[1])
         if dims == 3:
             ax.set_zlabel(labels[2])
-    key = f" — {points.key}" if points is not None else ""
+    key = f" — fixed points {points.key}" if points is not None else ""
     fig.suptitle(f"{model.record.name}: state trajectories in PC space{key}")
     _legend(fig, points)
     fig.subplots_adjust(bottom=0.2, wspace=0.3)

@@ -27,6 +27,8 @@ def save(fig: plt.Figure, target: Path, fmt: str) -> Path:
 
 def input_colours(count: int) -> np.ndarray:
     """One colour per constant input (RGBA rows), from a perceptually ordered map."""
+    if count == 1:
+        return np.array([[0.1, 0.1, 0.1, 1.0]])
     cmap = plt.get_cmap("viridis" if count > 10 else "tab10")
     if count > 10:
         return cmap(np.linspace(0.0, 0.95, count))

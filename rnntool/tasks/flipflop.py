@@ -91,11 +91,12 @@ class FlipFlop(Task):
         return self.sample(size, generator)
 
     def correct(self, outputs: Tensor, batch: Batch) -> Tensor:
-        """Correct when the output's sign matches every set bit on ≥ ``accuracy_fraction`` of steps."""
+        """Correct when, between pulses, every set bit's output lies within 0.5 of its target
+        on at least ``accuracy_fraction`` of the steps (memory, not tracking the pulse)."""
         target = batch.targets.to(outputs.device)
-        set_bits = (target != 0).float()
-        hits = ((torch.sign(outputs) == target).float() * set_bits).sum(dim=(-1, -2))
-        return hits >= self.accuracy_fraction * set_bits.sum(dim=(-1, -2)).clamp(min=1)
+        held = ((target != 0) & (batch.inputs.to(outputs.device) == 0)).float()
+        hits = (((outputs - target).abs() < 0.5).float() * held).sum(dim=(-1, -2))
+        return hits >= self.accuracy_fraction * held.sum(dim=(-1, -2)).clamp(min=1)
 
     def scored(self, batch: Batch) -> Tensor:
         """Trials in which no channel received a pulse have nothing to remember."""
