@@ -70,7 +70,8 @@ def cached_distances(path: Path, kind: str, metric: str, parameters: dict[str, A
 
 
 def assemble(groups: ModelGroups, kind: str, metric: str, parameters: dict[str, Any],
-             digests: list[str], distances: np.ndarray, seed: int = 0, rows_as_features: bool = False) -> Population:
+             digests: list[str], distances: np.ndarray, seed: int = 0,
+             rows_as_features: bool = False) -> Population:
     """Embed the distances and collect everything a population file stores."""
     emb = embed(distances, groups.groups, seed, rows_as_features)
     return Population(groups, kind, metric, parameters, digests, np.asarray(distances), emb)

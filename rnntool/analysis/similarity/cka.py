@@ -28,7 +28,8 @@ class LinearCKA:
 
     def distance(self, a: Reduction, b: Reduction) -> float:
         cross = (a.scales[:, None] * (a.basis.T @ b.basis)) * b.scales[None, :]
-        alignment = np.sum(cross ** 2) / (np.linalg.norm(a.scales ** 2) * np.linalg.norm(b.scales ** 2))
+        norms = np.linalg.norm(a.scales ** 2) * np.linalg.norm(b.scales ** 2)
+        alignment = np.sum(cross ** 2) / norms
         return float(np.arccos(np.clip(alignment, 0.0, 1.0)))
 
     def parameters(self) -> dict[str, Any]:
