@@ -94,6 +94,8 @@ class FinderSettings:
             raise ConfigError(f"init_from must be one of {', '.join(INIT_SOURCES)}")
         if self.n_inits < 1 or self.max_iters < 1 or self.trajectory_trials < 1:
             raise ConfigError("n_inits, max_iters and trajectory_trials must be ≥ 1")
+        if min(self.tol_q, self.tol_dq, self.fixed_q) < 0:
+            raise ConfigError("tol_q, tol_dq and fixed_q must be non-negative")
         if min(self.lr_init, self.tol_unique, self.root_tol, self.slow_q) <= 0:
             raise ConfigError("lr_init, tol_unique, root_tol and slow_q must be positive")
         if self.noise_scale < 0 or self.box_scale <= 0 or self.outlier_distance_scale < 0:
