@@ -5,6 +5,10 @@ from __future__ import annotations
 from rnntool.errors import ConfigError
 from rnntool.rules.base import LearningRule, Monitor, StoppingRule, ValidationSet
 from rnntool.rules.bptt import BPTT
+from rnntool.rules.force import Force
+from rnntool.rules.fullforce import FullForce
+from rnntool.rules.genetic import GeneticAlgorithm
+from rnntool.rules.hebbian import Hebbian
 
 RULES: dict[str, type[LearningRule]] = {}
 #: Model-name prefixes that select a rule (seed 002's naming convention).
@@ -37,6 +41,10 @@ def rule_from_model_name(model_name: str) -> str:
 
 
 register_rule(BPTT, "bptt", "bp")
+register_rule(GeneticAlgorithm, "ga", "ge")
+register_rule(FullForce, "ff")
+register_rule(Force, "force")
+register_rule(Hebbian, "hebb", "he")
 
-__all__ = ["BPTT", "LearningRule", "Monitor", "PREFIXES", "RULES", "StoppingRule",
+__all__ = ["BPTT", "Force", "FullForce", "GeneticAlgorithm", "Hebbian", "LearningRule", "Monitor", "PREFIXES", "RULES", "StoppingRule",
            "ValidationSet", "get_rule", "register_rule", "rule_from_model_name"]
