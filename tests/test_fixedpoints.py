@@ -11,7 +11,7 @@ import torch
 from scipy.optimize import brentq
 
 from rnntool.analysis.fixedpoints import (FinderSettings, find_and_store, find_fixed_points,
-                                          fixed_point_keys, levenberg_marquardt,
+                                          fixed_point_keys, polish_roots,
                                           load_fixed_points, unique_points)
 from rnntool.analysis.point_analytics import analyse_points, map_jacobians, point_analytics
 from rnntool.models import load_model
@@ -85,7 +85,7 @@ def test_linear_algebra_avoids_torch_batched_solvers(monkeypatch: pytest.MonkeyP
     config = preset_config("ctrnn", 2, 256, 1, g=1.5, dtype="float64")
     net = CTRNN.initialise(config, Seeds(0).generator("init"))
     lin = analyse_points(net, np.random.default_rng(0).normal(size=(3, 256)), np.zeros(2))
-    roots, res = levenberg_marquardt(net, np.zeros((2, 256)), np.zeros((2, 2)), iters=3)
+    roots, res = polish_roots(net, np.zeros((2, 256)), np.zeros((2, 2)), iters=3)
     assert roots.shape == (2, 256) and np.isfinite(res).all()
     assert isinstance(lin.eigenvalues, np.ndarray)
     j, r, l, lam = lin.jacobian, lin.right, lin.left, lin.eigenvalues

@@ -4,9 +4,10 @@ For every initial state x and constant input u the finder minimises
 q(x) = ½‖F(x, u) − x‖², F being the network's own step (:meth:`CTRNN.step`, so the model's
 α and clamps hold). All initial states of all inputs form one batch: Adam with a per-point
 adaptive learning rate, and each point frozen as soon as q < tol_q or |Δq| < tol_dq·lr.
-``method="exact"`` then polishes the distinct candidates with batched Levenberg–Marquardt
-steps in float64 (analytic Jacobian J − I) and keeps as fixed points only those whose
-residual max|F(x) − x| falls below ``root_tol``; the rest are kept as slow points.
+``method="exact"`` then polishes the distinct candidates with batched damped Newton steps
+in float64 (analytic Jacobian J − I, Levenberg–Marquardt steps where it is singular) and
+keeps as fixed points only those whose residual max|F(x) − x| falls below ``root_tol``;
+the rest are kept as slow points.
 Points are de-duplicated with a KD-tree on (x*, u), keeping the smallest q, and every
 unique point is linearised (:mod:`rnntool.analysis.point_analytics`).
 
@@ -46,7 +47,7 @@ class FinderSettings:
     """Hyper-parameters of the search (defaults from FixedPointFinder where it has one).
 
     Attributes:
-        method: ``approx`` (Adam only) or ``exact`` (Adam, then Levenberg–Marquardt roots).
+        method: ``approx`` (Adam only) or ``exact`` (Adam, then Newton-polished roots).
         n_inits: initial states in all, shared evenly among the inputs (at least 16 each).
         init_from: ``trajectories`` (states visited on task trials, plus Gaussian noise of
             std ``noise_scale``), ``box`` (uniform in [−box_scale, box_scale]^N) or ``both``.
@@ -59,7 +60,7 @@ class FinderSettings:
         tol_unique: points closer than this in (x*, u) are one point.
         outlier_distance_scale: drop points farther from the initial states' centroid than
             this multiple of the initial states' mean distance to it (0 disables).
-        lm_iters: Levenberg–Marquardt iterations at most.
+        newton_iters: damped Newton iterations at most.
         n_modes: leading eigenvectors stored per point (at least every unstable one).
         dtype: precision of the Adam stage (polishing is always float64); float32 halves
             the cost but stalls near q ≈ 1e-12 (|Δq| rounds to 0).
@@ -82,7 +83,7 @@ class FinderSettings:
     slow_q: float = 1e-3
     tol_unique: float = 1e-3
     outlier_distance_scale: float = 10.0
-    lm_iters: int = 100
+    newton_iters: int = 50
     n_modes: int = 10
     dtype: str = "float64"
     seed: int | None = None
@@ -348,37 +349,66 @@ def minimise_q(net: CTRNN, x: torch.Tensor, u: torch.Tensor, settings: FinderSet
     return out, 0.5 * (r * r).sum(-1), iters
 
 
-def levenberg_marquardt(net: CTRNN, x: np.ndarray, u: np.ndarray, iters: int = 100,
-                        tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
-    """Batched Levenberg–Marquardt on F(x, u) − x = 0 in float64 with the analytic Jacobian.
+def _steps(a: np.ndarray, r: np.ndarray, damping: np.ndarray) -> np.ndarray:
+    """Newton steps (J − I)δ = −r where ``damping`` is 0, Levenberg–Marquardt steps
+    (AᵀA + λI)δ = −Aᵀr elsewhere (always a descent direction for q)."""
+    delta = np.empty_like(r)
+    newton = damping == 0
+    if newton.any():
+        try:
+            delta[newton] = -np.linalg.solve(a[newton], r[newton][..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            damping = np.where(newton, 1e-8, damping)
+            newton[:] = False
+    lm = ~newton
+    if lm.any():
+        at = np.swapaxes(a[lm], 1, 2)
+        normal = at @ a[lm] + damping[lm, None, None] * np.eye(a.shape[-1])
+        delta[lm] = -np.linalg.solve(normal, at @ r[lm][..., None])[..., 0]
+    return delta
 
-    Every point keeps its own damping λ (÷10 after a successful step, ×10 after a failed
-    one, which is rejected) and stops once max|F(x) − x| < tol. Returns the points and their
-    residual norms max|F(x) − x|. Linear algebra is NumPy's batched solver.
+
+def polish_roots(net: CTRNN, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
+                 chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Batched Newton / Levenberg–Marquardt on F(x, u) − x = 0 in float64, analytic Jacobian.
+
+    Each point takes Newton steps (J − I)δ = −r with backtracking (δ, δ/2, …, δ/16) while
+    they reduce ½‖r‖²; when none does (near-singular J − I far from a root) it switches to
+    Levenberg–Marquardt steps with its own damping λ (÷10 on success, ×10 on failure) and
+    back to Newton once λ < 1e-9. NumPy's batched solver runs ``chunk`` points at a time to
+    bound memory. Returns the points and their residuals max|F(x) − x|.
     """
     net64 = float64_network(net)
     x = np.array(x, dtype=np.float64)
+    u = np.asarray(u, dtype=np.float64)
     r = residuals(net64, x, u)
     q = 0.5 * (r ** 2).sum(-1)
-    damping = np.full(x.shape[0], 1e-3)
     eye = np.eye(x.shape[1])
+    damping = np.zeros(len(x))
     active = np.abs(r).max(-1) >= tol
     for _ in range(iters):
-        idx = np.flatnonzero(active & (damping < 1e12))
+        idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        a = map_jacobians(net64, x[idx]) - eye
-        at = np.swapaxes(a, 1, 2)
-        normal = at @ a + damping[idx, None, None] * eye
-        delta = -np.linalg.solve(normal, (at @ r[idx, :, None]))[..., 0]
-        trial = x[idx] + delta
-        r_trial = residuals(net64, trial, u[idx])
-        q_trial = 0.5 * (r_trial ** 2).sum(-1)
-        better = q_trial < q[idx]
-        good = idx[better]
-        x[good], r[good], q[good] = trial[better], r_trial[better], q_trial[better]
-        damping[idx] = np.where(better, np.maximum(damping[idx] / 10, 1e-12), damping[idx] * 10)
-        active[good] = np.abs(r[good]).max(-1) >= tol
+        for part in np.array_split(idx, -(-idx.size // chunk)):
+            delta = _steps(map_jacobians(net64, x[part]) - eye, r[part], damping[part])
+            moved = np.zeros(part.size, dtype=bool)
+            for t in (1.0, 0.5, 0.25, 0.125, 0.0625):
+                todo = ~moved & ((damping[part] == 0) | (t == 1.0))
+                if not todo.any():
+                    break
+                cand = x[part[todo]] + t * delta[todo]
+                r_c = residuals(net64, cand, u[part[todo]])
+                q_c = 0.5 * (r_c ** 2).sum(-1)
+                better = q_c < q[part[todo]]
+                sel = part[todo][better]
+                x[sel], r[sel], q[sel] = cand[better], r_c[better], q_c[better]
+                moved[np.flatnonzero(todo)[better]] = True
+            lam = damping[part]
+            lam = np.where(moved, np.where(lam < 1e-9, 0.0, lam / 10),
+                           np.where(lam == 0, 1e-3, lam * 10))
+            damping[part] = lam
+        active = (np.abs(r).max(-1) >= tol) & (damping < 1e8)
     return x, np.abs(r).max(-1)
 
 
@@ -434,7 +464,7 @@ def find_fixed_points(net: CTRNN, inputs: np.ndarray, task: Task | None = None,
     first = unique_points(x, u_np, q, settings.tol_unique)
     x, q, which, u_np = x[first], q[first], which[first], u_np[first]
     if settings.method == "exact":
-        roots, res = levenberg_marquardt(net, x, u_np, settings.lm_iters, settings.root_tol)
+        roots, res = polish_roots(net, x, u_np, settings.newton_iters, settings.root_tol)
         is_root = res < settings.root_tol
         x = np.where(is_root[:, None], roots, x)
         q = 0.5 * (residuals(net, x, u_np) ** 2).sum(-1)

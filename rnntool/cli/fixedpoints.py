@@ -24,7 +24,7 @@ from rnntool.errors import ConfigError
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
 @click.option("--steps", type=int, default=11, show_default=True, help="Inputs along --interpolate.")
 @click.option("--method", type=click.Choice(["approx", "exact"]), default="approx", show_default=True,
-              help="approx: minimise q only; exact: then polish roots by Levenberg–Marquardt.")
+              help="approx: minimise q only; exact: then polish roots by batched damped Newton.")
 @click.option("--n-inits", type=int, default=None, help="Initial states in all (default 1024).")
 @click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]), default=None,
               help="Initial states from visited states plus noise, a box, or both.")
