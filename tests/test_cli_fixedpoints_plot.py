@@ -112,3 +112,17 @@ def test_plot_refuses_a_file_that_is_not_hdf5(tmp_path: Path, capsys: pytest.Cap
     junk = tmp_path / "junk.h5"
     junk.write_text("not hdf5")
     _one_line_error(capsys, "plot", str(junk), "--out", str(tmp_path / "figs"))
+
+
+def test_train_flipflop_with_bits_shortcut_uses_the_task_network(tmp_path: Path) -> None:
+    from rnntool.storage import read_model
+
+    result = run_cli("train", "ff", "--task", "flipflop", "--bits", "2", "--rule", "bptt",
+                     "--task-opt", "steps=30", "--n-rec", "8", "--max-iters", "2",
+                     "--opt", "batch_size=8", "--models-dir", str(tmp_path), "-q")
+    assert result.returncode == 0, result.stderr
+    record = read_model(result.stdout.strip())
+    assert record.task["name"] == "flipflop" and record.task["bits"] == 2
+    assert record.network["preset"] == "ctrnn" and record.network["phi"] == "tanh"
+    assert record.network["readout"] == "phi"
+    assert set(record.network["trainable"]) == {"W_in", "W_rec", "b", "W_out"}
