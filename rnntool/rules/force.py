@@ -10,8 +10,10 @@ from torch import Tensor
 
 from rnntool.errors import ConfigError
 from rnntool.network.ctrnn import CTRNN
+from rnntool.rules.base import Monitor
 from rnntool.rules.rls import RLS, OnlineRLSRule, rls_correct
-from rnntool.tasks.base import Batch
+from rnntool.seeding import Seeds
+from rnntool.tasks.base import Batch, Task
 
 
 @dataclass
@@ -40,9 +42,11 @@ class Force(OnlineRLSRule):
         if self.feedback_scale < 0:
             raise ConfigError("feedback_scale must be non-negative")
 
+    def fit(self, net: CTRNN, task: Task, seeds: Seeds, monitor: Monitor) -> CTRNN:
+        self._J = net.params["W_rec"][0].clone()
+        return super().fit(net, task, seeds, monitor)
+
     def start_attempt(self, net: CTRNN, rng: torch.Generator) -> None:
-        if not hasattr(self, "_J"):
-            self._J = net.params["W_rec"][0].clone()
         n = net.config.n_rec
         self._feedback = ((2.0 * torch.rand(n, generator=rng, dtype=torch.float64) - 1.0)
                           * self.feedback_scale).to(net.device)
