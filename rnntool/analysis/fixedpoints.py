@@ -247,8 +247,7 @@ def input_set(task: Task, n_in: int, mode: str | None = None, inputs: str | None
     ``mode``: the task's own sets (``task.static_inputs(mode)``, e.g. seed 002's large /
     small / sparse); ``inputs``: a named set (zeros, pulses) or a .txt/.csv/.npy file;
     ``interpolate``: two inputs (``zeros``, comma-separated values or a file's first row)
-    joined by ``steps`` evenly spaced inputs. With none given, the task's ``default`` set
-    when it has one, else ``zeros``.
+    joined by ``steps`` evenly spaced inputs. With none given, ``zeros``.
     """
     given = [s for s in (mode, inputs, interpolate) if s is not None]
     if len(given) > 1:
