@@ -34,18 +34,18 @@ class Hebbian(LearningRule):
     ΔJ = −η·R̄·e·(R − R̄) clipped element-wise to ±``max_dw``; the batch's contributions
     are added (the trials of one batch share J, as B consecutive trials nearly do).
 
-    Miconi's constants are the defaults except ``eta`` = 0.1 (Miconi 0.01) and the batch of
-    32 parallel trials (48 000 trials in 1500 updates take about ten minutes on two busy
-    cores). These defaults have not yet been shown to reach 85 % on CDI with input noise
-    0.5; a tiny RDM learns with a large ``eta`` and ``max_dw`` (see the tests).
+    Miconi's constants are the defaults except three, chosen so CDI (K = 2, input noise
+    0.5, 750-step trials, α = 1/30) trains in about two minutes on two cores: a batch of 32
+    parallel trials, ``eta`` = 0.3 (Miconi 0.01) and ``max_dw`` = 3·10⁻⁴ (Miconi 10⁻⁴).
+    With η = 0.1 and 10⁻⁴ the same run reached only 71 % after 48 000 trials.
     """
 
     name: ClassVar[str] = "hebb"
     preset: ClassVar[str] = "miconi"
     trainable: ClassVar[tuple[str, ...]] = ("W_rec",)
     unit: ClassVar[str] = "update"
-    eta: float = 0.1
-    max_dw: float = 1e-4
+    eta: float = 0.3
+    max_dw: float = 3e-4
     batch_size: int = 32
     perturb_prob: float = 0.003
     perturb_scale: float = 16.0
