@@ -95,3 +95,20 @@ def test_name_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert resolve_model("present", tmp_path) == path
     assert resolve_model(str(path)) == path
     assert expand_stdin(["a", "-", "b"], ["x y\n", "z\n"]) == ["a", "x", "y", "z", "b"]
+
+
+def test_repeated_updates_do_not_grow_the_file(tmp_path: Path) -> None:
+    path = write_model(tmp_path / "m.h5", _record())
+    update_model(path, "analyses/big", {"x": np.zeros((200, 200))})
+    size = path.stat().st_size
+    for _ in range(3):
+        update_model(path, "analyses/big", {"x": np.ones((200, 200))})
+    assert path.stat().st_size <= size
+    update_model(path, "analyses/big", {"x": np.ones(3)})
+    assert path.stat().st_size < size / 10
+    assert np.array_equal(read_model(path).weights["W_rec"], _record().weights["W_rec"])
+
+
+def test_written_files_are_readable_by_others(tmp_path: Path) -> None:
+    path = write_model(tmp_path / "m.h5", _record())
+    assert path.stat().st_mode & 0o044 == 0o044

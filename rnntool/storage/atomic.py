@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: str | os.PathLike, copy_existing: bool = False) -> Iterator[Path]:
     """Yield a temporary path that replaces ``target`` when the block ends without error.
@@ -32,6 +38,7 @@ def atomic_path(target: str | os.PathLike, copy_existing: bool = False) -> Itera
         yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if tmp.exists():

@@ -102,18 +102,37 @@ def read_model(path: str | os.PathLike) -> ModelRecord:
 def update_model(path: str | os.PathLike, group: str, tree: Tree,
                  attrs: dict[str, Any] | None = None) -> Path:
     """Replace group ``group`` (a '/'-separated path such as 'analyses/fixedpoints/sparse')
-    with ``tree``, atomically: the file is copied, modified and renamed into place."""
+    with ``tree``, atomically.
+
+    The file is rewritten object by object into a fresh temporary file (HDF5 never
+    reclaims the space of deleted objects in place, so repeated updates would otherwise
+    grow the file), the new group is written there, and the result is renamed into place.
+    """
     path = Path(path)
     _open(path).close()
-    with atomic_path(path, copy_existing=True) as tmp:
-        with h5py.File(tmp, "r+") as f:
-            if group in f:
-                del f[group]
-            g = f.require_group(group)
+    with atomic_path(path) as tmp:
+        with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+            for key, value in src.attrs.items():
+                dst.attrs[key] = value
+            _copy_except(src, dst, group.strip("/"))
+            g = dst.require_group(group)
             write_tree(g, tree)
             for key, value in (attrs or {}).items():
                 g.attrs[key] = dumps(value) if isinstance(value, (dict, list)) else value
     return path
+
+
+def _copy_except(src: h5py.Group, dst: h5py.Group, skip: str) -> None:
+    """Copy every member of ``src`` into ``dst`` except the object at path ``skip``."""
+    head, _, rest = skip.partition("/")
+    for key in src:
+        if key != head:
+            src.copy(src[key], dst, name=key)
+        elif rest and isinstance(src[key], h5py.Group):
+            sub = dst.create_group(key)
+            for name, value in src[key].attrs.items():
+                sub.attrs[name] = value
+            _copy_except(src[key], sub, rest)
 
 
 def read_group(path: str | os.PathLike, group: str) -> Tree | None:
