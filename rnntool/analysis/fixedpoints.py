@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from rnntool.analysis.point_analytics import analyse_points, float64_network, map_jacobians, residuals
+from rnntool.analysis.point_analytics import (Spectrum, analyse_points, float64_network,
+                                              map_jacobians, residuals)
 from rnntool.errors import ConfigError, RnnToolError
 from rnntool.network.ctrnn import CTRNN
 from rnntool.seeding import Seeds
@@ -106,7 +107,7 @@ class FinderSettings:
 
 
 @dataclass
-class FixedPoints:
+class FixedPoints(Spectrum):
     """Unique fixed and slow points with their linearisation (P points, N units).
 
     Attributes:
@@ -145,38 +146,9 @@ class FixedPoints:
         return self.kind == "fixed"
 
     @property
-    def flow_eigenvalues(self) -> np.ndarray:
-        """(λ − 1)/α: eigenvalues of the continuous flow in units of 1/τ (P, N)."""
-        return (self.eigenvalues - 1.0) / self.alpha
-
-    @property
-    def n_unstable(self) -> np.ndarray:
-        """Unstable directions of the map, |λ| > 1 (P,)."""
-        return (np.abs(self.eigenvalues) > 1.0).sum(-1)
-
-    @property
-    def n_unstable_flow(self) -> np.ndarray:
-        """Unstable directions of the flow, Re λ > 1 (P,)."""
-        return (self.eigenvalues.real > 1.0).sum(-1)
-
-    @property
-    def stable_map(self) -> np.ndarray:
-        return np.abs(self.eigenvalues).max(-1) < 1.0
-
-    @property
-    def stable_flow(self) -> np.ndarray:
-        return self.eigenvalues.real.max(-1) < 1.0
-
-    @property
     def stable(self) -> np.ndarray:
         """Stable as the network is simulated (the map) (P,)."""
         return self.stable_map
-
-    @property
-    def time_constants(self) -> np.ndarray:
-        """Flow time constants −1/Re μ in units of τ (P, N)."""
-        with np.errstate(divide="ignore"):
-            return -1.0 / self.flow_eigenvalues.real
 
     def select(self, mask: np.ndarray) -> "FixedPoints":
         """The points where ``mask`` holds (inputs and settings unchanged)."""

@@ -28,27 +28,10 @@ import torch
 from rnntool.network.ctrnn import CTRNN
 
 
-@dataclass
-class PointAnalytics:
-    """The linearisation of a network at P points; eigen-quantities sorted by descending |λ|.
+class Spectrum:
+    """Stability read off map eigenvalues λ (P, N) and α; shared by every point container."""
 
-    Attributes:
-        x, u: the points (P, N) and their constant inputs (P, n_in).
-        q: ½‖F(x, u) − x‖² (P,).
-        jacobian: map Jacobians J = ∂F/∂x (P, N, N).
-        eigenvalues: map eigenvalues λ (P, N), complex.
-        right: right eigenvectors, column i for λ_i: J r_i = λ_i r_i (P, N, N).
-        left: left eigenvectors, column i for λ_i: l_iᵀ J = λ_i l_iᵀ, with l_iᵀ r_j = δ_ij.
-        alpha: the network's α = dt/τ.
-    """
-
-    x: np.ndarray
-    u: np.ndarray
-    q: np.ndarray
-    jacobian: np.ndarray
     eigenvalues: np.ndarray
-    right: np.ndarray
-    left: np.ndarray
     alpha: float
 
     @property
@@ -86,6 +69,29 @@ class PointAnalytics:
         with np.errstate(divide="ignore"):
             return -1.0 / np.log(np.abs(self.eigenvalues))
 
+
+@dataclass
+class PointAnalytics(Spectrum):
+    """The linearisation of a network at P points; eigen-quantities sorted by descending |λ|.
+
+    Attributes:
+        x, u: the points (P, N) and their constant inputs (P, n_in).
+        q: ½‖F(x, u) − x‖² (P,).
+        jacobian: map Jacobians J = ∂F/∂x (P, N, N).
+        eigenvalues: map eigenvalues λ (P, N), complex.
+        right: right eigenvectors, column i for λ_i: J r_i = λ_i r_i (P, N, N).
+        left: left eigenvectors, column i for λ_i: l_iᵀ J = λ_i l_iᵀ, with l_iᵀ r_j = δ_ij.
+        alpha: the network's α = dt/τ.
+    """
+
+    x: np.ndarray
+    u: np.ndarray
+    q: np.ndarray
+    jacobian: np.ndarray
+    eigenvalues: np.ndarray
+    right: np.ndarray
+    left: np.ndarray
+    alpha: float
 
 def _as_batch(net: CTRNN, values: np.ndarray | torch.Tensor, width: int) -> torch.Tensor:
     arr = torch.as_tensor(np.asarray(values, dtype=np.float64)).reshape(-1, width)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import Reduction, reduce
+from rnntool.analysis.similarity.reduction import Reduction, cross_product, reduce
 
 
 @dataclass
@@ -27,7 +27,7 @@ class LinearCKA:
         return reduce(x)
 
     def distance(self, a: Reduction, b: Reduction) -> float:
-        cross = (a.scales[:, None] * (a.basis.T @ b.basis)) * b.scales[None, :]
+        cross = cross_product(a, b)
         norms = np.linalg.norm(a.scales ** 2) * np.linalg.norm(b.scales ** 2)
         alignment = np.sum(cross ** 2) / norms
         return float(np.arccos(np.clip(alignment, 0.0, 1.0)))

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import Reduction, reduce
+from rnntool.analysis.similarity.reduction import Reduction, cross_product, reduce
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Procrustes:
         return reduce(x)
 
     def distance(self, a: Reduction, b: Reduction) -> float:
-        cross = (a.scales[:, None] * (a.basis.T @ b.basis)) * b.scales[None, :]
+        cross = cross_product(a, b)
         nuclear = np.linalg.svd(cross, compute_uv=False).sum()
         cosine = nuclear / (np.linalg.norm(a.scales) * np.linalg.norm(b.scales))
         return float(np.arccos(np.clip(cosine, -1.0, 1.0)))

@@ -78,3 +78,8 @@ def reduce(x: np.ndarray, keep: float = 1.0, components: int | None = None) -> R
         basis = left[:, :k]
         loadings = (basis.T @ xc) / scales[:, None]
     return Reduction(basis, scales, loadings)
+
+
+def cross_product(a: Reduction, b: Reduction) -> np.ndarray:
+    """(U_a S_a)ᵀ (U_b S_b): the cross-covariance of two reductions in their own bases."""
+    return (a.scales[:, None] * (a.basis.T @ b.basis)) * b.scales[None, :]
