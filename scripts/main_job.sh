@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
-# The main job: train the default CDI model with BPTT and evaluate it.
-# Usage: bash scripts/main_job.sh   (with rnntool on PATH; writes into ./models)
+# The main job on the shipped sample models: evaluation, fixed points, figures, and the
+# population comparisons (SVCCA geometry and fixed-point topology) of BPTT versus GA.
+# Usage: bash scripts/main_job.sh   (rnntool on PATH). Writes into ./models and ./figures;
+# the sample models are copied into ./models first, never modified in place, and models
+# already in ./models are kept.
 set -euo pipefail
-model=$(rnntool train bptt_0050 -v 0.5 --N 2 --overwrite)
-rnntool evaluate "$model"
+cd "$(dirname "$0")/.."
+mkdir -p models figures
+cp -n sample_models/*.h5 sample_models/groups.txt models/
+
+rnntool evaluate bptt_0050 ga_0050 ff_0050 hebb_0050
+rnntool fixedpoints bptt_0050 --mode sparse
+rnntool fixedpoints bptt_0050 --mode large --method exact
+rnntool plot bptt_0050 flipflop_3bit --out figures
+rnntool svcca models/groups.txt
+rnntool topology models/groups.txt
+rnntool plot models/groups.svcca.h5 models/groups.topology.h5 --out figures
+echo "figures written to $PWD/figures" >&2

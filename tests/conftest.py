@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Test networks are tiny: one thread is faster than two, and CLI subprocesses inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 TINY_TASK = ["--task-opt", "steps=60", "--n-rec", "16", "--validation-trials", "200"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import click
@@ -43,8 +42,9 @@ def command(files: tuple[str, ...], kinds: tuple[str, ...], fmt: str, out_dir: s
     written = []
     for path in model_paths(files, models_dir):
         if _is_population(path):
-            population = importlib.import_module("rnntool.plotting.population")
-            paths = population.plot_population_file(path, list(kinds) or None, Path(out_dir), fmt)
+            from rnntool.plotting.population import plot_population_file
+
+            paths = plot_population_file(path, list(kinds) or None, Path(out_dir), fmt)
         else:
             paths = plot_model_file(path, list(kinds) or None, out_dir, fmt, key, dims)
         if not quiet:
