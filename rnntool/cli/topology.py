@@ -25,7 +25,8 @@ from rnntool.storage.population_file import read_population
 @click.option("--mode", default="small", show_default=True,
               help="Static input set whose fixed points are used (the task's sets).")
 @click.option("--method", type=click.Choice(METHODS), default="approx", show_default=True,
-              help="Fixed-point method, for points that must still be found.")
+              help="Fixed-point method for points that must still be found (stored exact "
+                   "roots are used first, then stored approximate points).")
 @click.option("--n-inits", type=int, default=1024, show_default=True,
               help="Initial states of the fixed-point search, for points still to be found.")
 @click.option("--epsilon", type=float, default=1e-2, show_default=True,

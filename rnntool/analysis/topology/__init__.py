@@ -27,11 +27,14 @@ DESCRIPTORS = ("graph", "mcmahan")
 
 def stored_or_found(path: Path, mode: str, finder: FinderSettings, device: str = "cpu"
                     ) -> FixedPoints:
-    """The model's stored fixed points for ``mode`` and the finder's method; found and stored
-    first when the file has none."""
-    key = result_key(mode, finder.method)
-    if key in fixed_point_keys(path):
-        return load_fixed_points(path, key)
+    """The model's stored fixed points for ``mode``, exact roots preferred over approximate
+    ones whichever method is asked for; found with the finder's method and stored first when
+    the file has neither."""
+    stored = fixed_point_keys(path)
+    for method in ("exact", "approx"):
+        key = result_key(mode, method)
+        if key in stored:
+            return load_fixed_points(path, key)
     points, _ = find_and_store(path, mode=mode, settings=finder, device=device)
     return points
 
