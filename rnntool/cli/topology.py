@@ -60,9 +60,9 @@ def command(group_file: Path, descriptor: str, mode: str, method: str, n_inits: 
     groups = read_group_file(group_file, models_dir)
     points = []
     for path in groups.models:
-        if not quiet:
-            stderr.print(f"fixed points of [bold]{path.stem}[/] ({mode}, {method})")
         points.append(stored_or_found(path, mode, finder, device))
+        if not quiet:
+            stderr.print(f"fixed points of [bold]{path.stem}[/]: {points[-1].key}")
     digests = [topology_digest(p, pts.key) for p, pts in zip(groups.models, points)]
     parameters = {"descriptor": descriptor, "mode": mode, "method": method, "seed": seed,
                   **({"graph": graph.config()} if descriptor == "graph" else {})}
