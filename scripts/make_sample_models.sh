@@ -19,7 +19,7 @@ for s in 0 1 2 3; do specs+=("ga_005$s -v 0.5 --N 2 --seed $s --opt batch_size=1
 for s in 0 1 2 3; do specs+=("bptt_005$s -v 0.5 --N 2 --seed $s"); done
 specs+=("ff_0050 -v 0.5 --N 2 --seed 0")
 specs+=("hebb_0050 -v 0.5 --N 2 --seed 0")
-specs+=("flipflop_3bit --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2 --opt batch_size=64 --seed 0")
+specs+=("flipflop_3bit --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2 --opt batch_size=64 --seed 0 --stop-threshold 0.99 --max-iters 1500")
 
 printf '%s\n' "${specs[@]}" | xargs -P "$jobs" -I{} sh -c 'rnntool train {} --overwrite -q'
 
