@@ -25,11 +25,11 @@ printf '%s\n' "${specs[@]}" | xargs -P "$jobs" -I{} sh -c 'rnntool train {} --ov
 
 cdi=(bptt_0050 bptt_0051 bptt_0052 bptt_0053 ga_0050 ga_0051 ga_0052 ga_0053 ff_0050 hebb_0050)
 rnntool evaluate "${cdi[@]}" flipflop_3bit -q
-# Compact fixed-point groups: exact roots plus labelled slow points, two eigenmodes per point
-# beyond the unstable ones.
-printf '%s\n' "${cdi[@]}" | xargs -P "$jobs" -I{} \
-    rnntool fixedpoints {} --mode small --method exact --opt n_modes=2 -q
-rnntool fixedpoints flipflop_3bit --inputs zeros --method exact --opt n_modes=3 -q
+# Compact fixed-point groups (tens of kilobytes): exact roots only (slow points dropped),
+# eigenvectors of the unstable modes only (what topology follows from saddles).
+compact=(--method exact --opt n_modes=0 --opt slow_q=1e-20 -q)
+printf '%s\n' "${cdi[@]}" | xargs -P "$jobs" -I{} rnntool fixedpoints {} --mode small "${compact[@]}"
+rnntool fixedpoints flipflop_3bit --inputs zeros "${compact[@]}"
 
 cat > $out/groups.txt <<'GROUPS'
 # Learning rule comparison of seed 002 (CDI, N = 2, -v 0.5): four seeds per rule.
