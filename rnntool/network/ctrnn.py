@@ -189,19 +189,6 @@ class CTRNN:
         states, rates = xs.permute(1, 2, 0, 3), rs.permute(1, 2, 0, 3)
         return Trajectory(states, rates, self.output(states, rates))
 
-    @torch.no_grad()
-    def final_outputs(self, inputs: Tensor, x_init: Tensor, chunk: int = 0,
-                      generator: torch.Generator | None = None) -> Tensor:
-        """Outputs at every step without keeping a graph, (K, B, T, n_out); ``chunk`` bounds memory."""
-        b = inputs.shape[-3]
-        chunk = chunk or b
-        parts = []
-        for s in range(0, b, chunk):
-            sl = slice(s, s + chunk)
-            inp = inputs[..., sl, :, :]
-            parts.append(self.simulate(inp, x_init[:, sl], generator).outputs)
-        return torch.cat(parts, dim=1)
-
 
 @torch.no_grad()
 def final_outputs(net: CTRNN, inputs: Tensor, x_init: Tensor, time_chunk: int = 64,
