@@ -33,9 +33,14 @@ class TrainSettings:
 
 def network_for(rule: type[LearningRule], task: Task, n_rec: int = 50,
                 preset: str | None = None, **overrides: Any) -> NetworkConfig:
-    """The network a rule trains by default on ``task``, with explicit overrides."""
-    overrides.setdefault("trainable", rule.trainable)
-    return preset_config(preset or rule.preset, task.n_in, n_rec, task.n_out, **overrides)
+    """The network a rule trains by default on ``task``, with explicit overrides.
+
+    Defaults come from the task's :attr:`Task.network_defaults` first, then the rule.
+    """
+    task_net = task.network_defaults
+    overrides.setdefault("trainable", tuple(task_net.get("trainable", rule.trainable)))
+    return preset_config(preset or task_net.get("preset") or rule.preset, task.n_in, n_rec,
+                         task.n_out, **overrides)
 
 
 def train(name: str, task: Task, rule: LearningRule, net_config: NetworkConfig,

@@ -98,9 +98,6 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             raise click.UsageError("--N applies to the cdi task only")
         task_settings["contexts"] = contexts
     task = make_task(task_name, **task_settings)
-    task_net = getattr(task, "network_defaults", {})
-    preset = preset or task_net.get("preset")
-    trainable = trainable or ",".join(task_net.get("trainable", ())) or None
     jobs = _jobs(expand_stdin(names, sys.stdin), seed, seeds)
     overrides = dict(phi=phi, readout=readout, alpha=alpha, noise_in=noise_in,
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,

@@ -54,6 +54,9 @@ class Task(ABC):
     #: True when :meth:`correct` reads only the last output step, so validation can run
     #: without keeping the whole output trace.
     decision_at_end: ClassVar[bool] = False
+    #: Network settings this task trains best with (``preset``, ``trainable``); they replace
+    #: the learning rule's defaults unless given explicitly.
+    network_defaults: ClassVar[dict[str, Any]] = {}
 
     @property
     @abstractmethod
