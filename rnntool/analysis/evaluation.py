@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rnntool.network.ctrnn import CTRNN, final_outputs
+from rnntool.network.ctrnn import CTRNN
+from rnntool.rules.base import decision_outputs
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Task
 from rnntool.tasks.evidence import PSYCHOMETRIC_COHERENCES, EvidenceTask
@@ -15,12 +16,7 @@ from rnntool.tasks.evidence import PSYCHOMETRIC_COHERENCES, EvidenceTask
 
 def _last_outputs(net: CTRNN, task: Task, batch: Any, gen: torch.Generator) -> torch.Tensor:
     """Member-0 outputs the task's ``correct`` can read: last step only where that suffices."""
-    x_init = net.initial_state(len(batch), gen)
-    if task.decision_at_end:
-        first, last = final_outputs(net, batch.inputs, x_init)
-        return torch.stack([first, last], dim=-2)[0].cpu()
-    with torch.no_grad():
-        return net.simulate(batch.inputs, x_init).outputs[0].cpu()
+    return decision_outputs(net, task, batch.inputs, net.initial_state(len(batch), gen))[0]
 
 
 def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[str, Any]:

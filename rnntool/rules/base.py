@@ -24,6 +24,20 @@ from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 
 
+@torch.no_grad()
+def decision_outputs(net: CTRNN, task: Task, inputs: torch.Tensor,
+                     x_init: torch.Tensor) -> torch.Tensor:
+    """The outputs ``task.correct`` reads, for every member, on the CPU: (K, B, T', n_out).
+
+    When the task decides at the last step only the first and last outputs are kept
+    (time-chunked, bounded memory); otherwise the whole trace.
+    """
+    if task.decision_at_end:
+        first, last = final_outputs(net, inputs, x_init)
+        return torch.stack([first, last], dim=-2).cpu()
+    return net.simulate(inputs, x_init).outputs.cpu()
+
+
 @dataclass
 class StoppingRule:
     """Stop when the last ``window`` validation accuracies are all ≥ ``threshold`` (seed 002),
@@ -65,12 +79,7 @@ class ValidationSet:
         """Accuracy of every member of ``net``, (K,)."""
         x_init = net.clamp(net.params["x0"][:, None, :]
                            + net.config.x0_std * self.x_noise.to(net.device, net.dtype))
-        if task.decision_at_end:
-            first, last = final_outputs(net, self.batch.inputs, x_init)
-            outputs = torch.stack([first, last], dim=-2).cpu()
-        else:
-            with torch.no_grad():
-                outputs = net.simulate(self.batch.inputs, x_init).outputs.cpu()
+        outputs = decision_outputs(net, task, self.batch.inputs, x_init)
         correct = task.correct(outputs, self.batch)[..., self.scored]
         return correct.float().mean(-1).numpy()
 
