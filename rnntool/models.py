@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnntool.errors import ConfigError, CorruptFileError
-from rnntool.network import CTRNN
+from rnntool.network import Network
 from rnntool.storage import ModelRecord, read_model
 from rnntool.tasks import Task, task_from_config
 
@@ -18,7 +18,7 @@ class Model:
 
     path: Path
     record: ModelRecord
-    network: CTRNN
+    network: Network
     task: Task
 
 
@@ -26,7 +26,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
     """Open a model file; the dynamics come from its stored configuration, never its name."""
     record = read_model(path)
     try:
-        net = CTRNN.from_numpy(record.network_config(), record.weights, device)
+        net = Network.from_numpy(record.network_config(), record.weights, device)
         task = task_from_config(record.task)
     except ConfigError as err:
         raise CorruptFileError(f"{path}: stored configuration refused ({err})") from None

@@ -13,14 +13,16 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 from rich.console import Console
 
 from rnntool.cli.options import DEVICE
-from rnntool.storage.groups import ModelGroups, read_group_file
-from rnntool.storage.names import expand_stdin, resolve_model, writable_model
+from rnntool.storage.names import expand_stdin, resolve_model
+
+if TYPE_CHECKING:
+    from rnntool.storage.groups import ModelGroups
 
 stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
@@ -45,12 +47,16 @@ def model_paths(names: Iterable[str], models_dir: str | None) -> list[Path]:
 def writable_model_paths(names: Iterable[str], models_dir: str | None) -> list[Path]:
     """Like :func:`model_paths`, for commands that store results in the model files: a
     shipped sample model is replaced by its copy in the models folder (made once)."""
+    from rnntool.storage.names import writable_model
+
     return [writable_model(p, models_dir) for p in model_paths(names, models_dir)]
 
 
-def read_groups(group_file: str | Path, models_dir: str | None) -> ModelGroups:
+def read_groups(group_file: str | Path, models_dir: str | None) -> "ModelGroups":
     """Read a group file, or with ``-`` the group file's text from stdin (its population
     files are then named ``stdin.<metric>.h5`` in the working directory)."""
+    from rnntool.storage.groups import read_group_file
+
     if str(group_file) == "-":
         return read_group_file(Path("stdin"), models_dir, text=sys.stdin.read())
     return read_group_file(group_file, models_dir)

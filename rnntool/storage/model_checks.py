@@ -1,6 +1,6 @@
 """Checks of a model file's contents against its own stored configuration.
 
-The weights' shapes follow from the network configuration (``n_in``, ``n_rec``, ``n_out``);
+The weights' shapes follow from the network configuration (its cell's parameter specs);
 they are compared before any weight is read, so a file whose config and arrays disagree, or
 whose arrays are not floating point or hold NaN/Inf, is refused with one line instead of
 failing deep inside a matrix product (or evaluating to accuracy 0).
@@ -14,7 +14,9 @@ from typing import Any
 import h5py
 import numpy as np
 
-from rnntool.errors import CorruptFileError
+from rnntool.errors import ConfigError, CorruptFileError
+from rnntool.network.cells import make_cell
+from rnntool.network.config import NetworkConfig
 from rnntool.storage.safe_h5 import read_array
 
 #: Largest network a model file may declare (units); larger is a damaged or hostile file.
@@ -36,17 +38,27 @@ def network_sizes(network: Any, path: Path) -> tuple[int, int, int]:
 
 
 def expected_weight_shapes(network: Any, path: Path) -> dict[str, tuple[int, ...]]:
-    """The shape each parameter of a schema-1 CT-RNN must have."""
-    n_in, n_rec, n_out = network_sizes(network, path)
-    return {"W_in": (n_rec, n_in), "W_rec": (n_rec, n_rec), "b": (n_rec,),
-            "W_out": (n_out, n_rec), "b_out": (n_out,), "x0": (n_rec,)}
+    """The shape each stored parameter must have, from the network's cell (schema 1 files
+    are ``ctrnn`` networks); sizes are bounded first, so nothing large is built."""
+    network_sizes(network, path)
+    try:
+        config = NetworkConfig.from_dict(network)
+        shapes = {s.name: tuple(s.shape) for s in make_cell(config).parameters()}
+    except ConfigError as err:
+        raise CorruptFileError(f"{path}: stored network configuration refused ({err})") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        raise CorruptFileError(f"{path}: damaged network configuration ({err})") from None
+    if config.mask:
+        shapes["mask_rec"] = (config.n_rec, config.n_rec)
+    return shapes
 
 
 def read_weights(group: Any, network: Any, path: Path) -> dict[str, np.ndarray]:
-    """The weights of a schema-1 model, each checked for shape, dtype and finiteness."""
+    """The weights a model's cell needs, each checked for shape, dtype and finiteness."""
     if not isinstance(group, h5py.Group):
         raise CorruptFileError(f"{path}: no weights group")
-    return {name: read_array(group.get(name), f"weights/{name}", path, shape)
+    return {name: read_array(group.get(name), f"weights/{name}", path, shape,
+                             "biuf" if name == "mask_rec" else "f")
             for name, shape in expected_weight_shapes(network, path).items()}
 
 

@@ -17,8 +17,8 @@ import h5py
 import numpy as np
 
 from rnntool import __version__
-from rnntool.errors import CorruptFileError
-from rnntool.network.config import PARAMETER_NAMES, NetworkConfig
+from rnntool.errors import ConfigError, CorruptFileError
+from rnntool.network.config import NetworkConfig
 from rnntool.storage.atomic import atomic_path
 from rnntool.storage.model_checks import (check_config_text, check_evaluation, check_training,
                                           read_weights)
@@ -27,7 +27,9 @@ from rnntool.storage.safe_h5 import int_attr, open_checked
 from rnntool.storage.tree import Tree, dumps, loads, read_tree, write_tree
 
 FORMAT = "rnntool-model"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Version 1 stored the six ``ctrnn`` weights and no ``cell`` in the network configuration;
+#: version 2 stores the cell by name and whatever parameters it declares. Both are read.
 
 
 @dataclass
@@ -63,7 +65,7 @@ def write_model(path: str | os.PathLike, record: ModelRecord) -> Path:
             cfg = f.create_group("config")
             for key in ("task", "network", "rule"):
                 cfg.attrs[key] = dumps(getattr(record, key))
-            write_tree(f.create_group("weights"), {k: record.weights[k] for k in PARAMETER_NAMES})
+            write_tree(f.create_group("weights"), dict(record.weights))
             write_tree(f.create_group("training"), record.training)
             write_tree(f.create_group("evaluation"), record.evaluation)
             f.create_group("analyses")
@@ -97,7 +99,7 @@ def read_model(path: str | os.PathLike) -> ModelRecord:
                 weights=read_weights(f["weights"], cfg["network"], path),
                 training=training, evaluation=evaluation,
                 version=str(f.attrs["rnntool_version"]), created=str(f.attrs["created"]))
-        except (KeyError, ValueError, OSError, TypeError, AttributeError) as err:
+        except (KeyError, ValueError, OSError, TypeError, AttributeError, ConfigError) as err:
             raise CorruptFileError(f"{path}: damaged model file ({err})") from None
 
 
