@@ -4,11 +4,13 @@ HDF5 can point outside the file: external links (``file.h5:/path``), external ra
 (a dataset whose bytes live in another file) and virtual datasets (assembled from other
 files). A crafted model file could make rnntool read ``/etc/passwd`` into its history or
 any file's bytes as weights. rnntool never writes any of these, nor soft links (whose loops
-would recurse forever), nor a group linked twice (a cycle of hard links), so :func:`open_checked` refuses a file that holds one, before any
-data is read. It also bounds what a file may declare: a dataset larger than
-:data:`MAX_EXPANSION` times the file's own size (rnntool stores datasets uncompressed, so a
-genuine file never declares more than it holds) is refused instead of allocating gigabytes
-for a 20 KB file. Only metadata is inspected; data is read afterwards, and only where asked.
+would recurse forever), nor a group linked twice (a cycle of hard links), so
+:func:`open_checked` refuses a file that holds one, before any data is read. It also bounds
+what a file may declare: a dataset larger than :data:`MAX_EXPANSION` times the file's own
+size is refused instead of allocating gigabytes for a 20 KB file (rnntool stores datasets
+uncompressed, so a genuine file never declares more than it holds; a compressed dataset may
+declare up to deflate's limit, about 1000 times). Only metadata is inspected; data is read
+afterwards, and only where asked.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from rnntool.errors import CorruptFileError
 
 #: A dataset may declare at most this many times the file's size (plus :data:`SLACK_BYTES`).
 MAX_EXPANSION = 64
+#: The same for compressed (filtered) datasets: deflate cannot exceed about 1032:1.
+MAX_COMPRESSED_EXPANSION = 1100
 SLACK_BYTES = 1 << 20
 #: Nesting deeper than this is not a file rnntool wrote.
 MAX_DEPTH = 32
@@ -72,7 +76,8 @@ def _is_write_error(err: BaseException) -> bool:
 
 def check_tree(f: h5py.File, path: Path) -> None:
     """Refuse links, external storage, virtual datasets, odd types and oversized datasets."""
-    budget = MAX_EXPANSION * os.path.getsize(path) + SLACK_BYTES
+    size = os.path.getsize(path)
+    budget = (MAX_EXPANSION * size + SLACK_BYTES, MAX_COMPRESSED_EXPANSION * size + SLACK_BYTES)
     seen = {h5py.h5o.get_info(f.id).addr}
     stack: list[tuple[h5py.Group, int]] = [(f, 0)]
     try:
@@ -108,7 +113,7 @@ def check_tree(f: h5py.File, path: Path) -> None:
         raise CorruptFileError(f"{path}: unreadable HDF5 structure ({_first_line(err)})") from None
 
 
-def _check_dataset(ds: h5py.Dataset, where: str, path: Path, budget: int) -> None:
+def _check_dataset(ds: h5py.Dataset, where: str, path: Path, budget: tuple[int, int]) -> None:
     if ds.is_virtual:
         raise CorruptFileError(f"{path}: {where} is a virtual dataset; refused (rnntool "
                                "files never read other files)")
@@ -119,7 +124,7 @@ def _check_dataset(ds: h5py.Dataset, where: str, path: Path, budget: int) -> Non
     if kind not in ALLOWED_KINDS or (kind == "O" and not h5py.check_string_dtype(ds.dtype)):
         raise CorruptFileError(f"{path}: {where} has an unsupported data type {ds.dtype}")
     declared = int(np.prod(ds.shape, dtype=np.float64)) * max(ds.dtype.itemsize, 1)
-    if declared > budget:
+    if declared > budget[1 if ds.compression else 0]:
         raise CorruptFileError(f"{path}: {where} declares {ds.shape} ({declared / 1e9:.3g} GB), "
                                "far more than the file holds; refused")
 
