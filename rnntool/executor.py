@@ -61,10 +61,6 @@ class ExecutorSettings:
         if self.cluster is not None:
             check_cluster_options(self.cluster, self.cluster_options)
 
-    @property
-    def local(self) -> bool:
-        return not (self.scheduler or self.cluster)
-
 
 def local_cores() -> int:
     """Cores this process may run on (the default number of local workers)."""
@@ -148,7 +144,7 @@ def dask_client(settings: ExecutorSettings) -> Iterator[Any]:
             else:
                 cluster = distributed.LocalCluster(
                     n_workers=settings.workers or local_cores(), threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                    processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
             client = distributed.Client(cluster)
         try:
             yield client

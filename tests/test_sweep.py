@@ -230,6 +230,7 @@ def test_failed_training_job_exits_1_and_lists_it(tmp_path: Path, capsys) -> Non
     assert "failed train ga_contexts2 seeds 1:" in err
     assert "failed svcca rule_contexts2: not run: train ga_contexts2 seeds 1 failed" in err
     assert err.strip().splitlines()[-1].startswith("rnntool: error: 1 job(s) failed")
+    assert "Traceback" not in err and "Compute Failed" not in err
     assert len(list((out / "models").glob("*.h5"))) == 4  # the three others and the folder
     assert (out / "groups" / "cells" / "bptt_contexts2.svcca.h5").is_file()
 

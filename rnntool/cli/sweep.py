@@ -104,7 +104,8 @@ def _worker_time(seconds: dict[str, tuple[float, float]]) -> dict[str, dict[str,
 
 
 def _show_summary(summary: dict) -> None:
-    from rnntool.sweeps.run import SummaryPoint, summary_table
+    from rnntool.sweeps.run import summary_table
+    from rnntool.sweeps.summary import SummaryPoint
 
     points = [SummaryPoint(p["analysis"], p["x"], p["series"], p["value"], Path(p["path"]))
               for p in summary["points"]]

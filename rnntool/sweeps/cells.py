@@ -9,7 +9,7 @@ from typing import Any
 from rnntool.errors import ConfigError
 from rnntool.network import NetworkConfig
 from rnntool.rules import LearningRule, get_rule
-from rnntool.sweeps.spec import Cell, _CellError
+from rnntool.sweeps.spec import Cell, CellSettingError
 from rnntool.tasks import TASKS, Task, make_task
 from rnntool.training import TrainSettings, network_for
 
@@ -29,11 +29,11 @@ class CellObjects:
                 "network": self.network.to_dict(), "seed": self.settings.seed}
 
 
-def _blame(section: str, given: dict[str, Any], rule: str, err: Exception) -> _CellError:
+def _blame(section: str, given: dict[str, Any], rule: str, err: Exception) -> CellSettingError:
     """Point an error at the first given key its message names, else at the section."""
     text = str(err)
     key = next((k for k in given if k in text), None)
-    return _CellError(section, key, rule, text)
+    return CellSettingError(section, key, rule, text)
 
 
 def cell_task(cell: Cell) -> Task:
@@ -42,11 +42,11 @@ def cell_task(cell: Cell) -> Task:
     name = settings.pop("name", "cdi")
     cls = TASKS.get(name)
     if cls is None:
-        raise _CellError("task", "name", cell.rule, f"unknown task {name!r}")
+        raise CellSettingError("task", "name", cell.rule, f"unknown task {name!r}")
     known = {f.name for f in fields(cls)}
     for key in settings:
         if key not in known:
-            raise _CellError("task", key, cell.rule,
+            raise CellSettingError("task", key, cell.rule,
                              f"task {name!r} has no setting {key!r} (known: {', '.join(sorted(known))})")
     try:
         return make_task(name, **settings)
@@ -61,7 +61,7 @@ def cell_objects(cell: Cell, seed: int) -> CellObjects:
     known = {f.name for f in fields(rule_cls)}
     for key in cell.options:
         if key not in known:
-            raise _CellError("opt", key, cell.rule, f"rule {cell.rule!r} has no option {key!r} "
+            raise CellSettingError("opt", key, cell.rule, f"rule {cell.rule!r} has no option {key!r} "
                                                     f"(known: {', '.join(sorted(known))})")
     try:
         rule = rule_cls.create(task, **cell.options)

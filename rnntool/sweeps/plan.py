@@ -25,7 +25,7 @@ from rnntool.executor import Job
 from rnntool.storage.groups import ModelGroups
 from rnntool.sweeps import jobs
 from rnntool.sweeps.cells import cell_objects
-from rnntool.sweeps.spec import CELLS, Analysis, Cell, Sweep
+from rnntool.sweeps.spec import CELLS, Cell, Sweep
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,3 @@ def _span(seeds: list[int]) -> str:
         return f"{seeds[0]}-{seeds[-1]}"
     return ",".join(map(str, seeds))
 
-
-def analyses_by_name(sweep: Sweep) -> dict[str, Analysis]:
-    return {a.name: a for a in sweep.analyses}

@@ -18,12 +18,12 @@ from rnntool.analysis.fixedpoints import FinderSettings, input_set
 from rnntool.analysis.similarity import METRICS, make_metric
 from rnntool.analysis.topology import DESCRIPTORS
 from rnntool.errors import ConfigError
-from rnntool.rules import RULES, get_rule
+from rnntool.rules import RULES
 from rnntool.sweeps.sweep_file import KeyPath, SweepSource, read_sweep_file
-from rnntool.tasks import TASKS, make_task
+from rnntool.tasks import TASKS
 from rnntool.tasks.probes import probe_inputs, probe_levels
 from rnntool.tasks.static_inputs import NAMED_SETS
-from rnntool.training import TrainSettings, network_for
+from rnntool.training import TrainSettings
 
 TABLES = ("sweep", "grid", "task", "network", "train", "rules", "evaluate", "fixedpoints",
           "compare", "analysis", "figure")
@@ -288,11 +288,11 @@ def _check_cell(src: SweepSource, sweep: Sweep, cell: Cell) -> None:
 
     try:
         cell_objects(cell, seed=0)
-    except _CellError as err:
+    except CellSettingError as err:
         raise src.error(err.at(sweep), err.message) from None
 
 
-class _CellError(ConfigError):
+class CellSettingError(ConfigError):
     """A cell's setting is rejected by the library; ``where`` is (section, key or None)."""
 
     def __init__(self, section: str, key: str | None, rule: str, message: str) -> None:

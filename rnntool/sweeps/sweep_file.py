@@ -141,14 +141,6 @@ def read_sweep_file(path: str | Path, scale: str | None = None) -> SweepSource:
     return source
 
 
-def scales_of(path: str | Path) -> list[str]:
-    """Names of the ``[scale.NAME]`` tables of a sweep file (for help texts)."""
-    try:
-        return sorted(tomllib.loads(Path(path).read_text(encoding="utf-8")).get("scale", {}))
-    except (OSError, tomllib.TOMLDecodeError, AttributeError):
-        return []
-
-
 def _merge(base: dict[str, Any], over: dict[str, Any], at: KeyPath, src: KeyPath,
            origin: dict[KeyPath, KeyPath]) -> None:
     """Deep-merge tables; any other value (arrays of tables included) is replaced whole."""
