@@ -40,9 +40,10 @@ def cell_task(cell: Cell) -> Task:
     """The cell's task (``name`` defaults to cdi, like ``rnntool train``)."""
     settings = dict(cell.task)
     name = settings.pop("name", "cdi")
-    cls = TASKS.get(name)
-    if cls is None:
-        raise CellSettingError("task", "name", cell.rule, f"unknown task {name!r}")
+    if name not in TASKS:
+        raise CellSettingError("task", "name", cell.rule,
+                               f"unknown task {name!r} (known: {', '.join(sorted(TASKS))})")
+    cls = TASKS[name]
     known = {f.name for f in fields(cls)}
     for key in settings:
         if key not in known:
