@@ -12,10 +12,10 @@ from rnntool.cli.options import (FINITE, FRACTION, MAX_SEED, NON_NEGATIVE, SEED,
                                  count, parse_assignments, parse_range)
 from rnntool.cli.train_checks import check_network_size, finish_record
 from rnntool.errors import ConfigError, RunFailedError
-from rnntool.rules import PREFIXES, RULES, get_rule, rule_from_model_name
+from rnntool.rules import PREFIXES, RULES
 from rnntool.storage import expand_stdin, output_path, write_model
 from rnntool.tasks import TASKS, make_task
-from rnntool.training import TrainSettings, network_for, train
+from rnntool.training import TrainSettings, network_for, rule_for, stopping_for, train
 
 
 def _rules_help() -> str:
@@ -29,7 +29,8 @@ def _rules_help() -> str:
 @click.command("train", epilog=_rules_help())
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
-              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
+              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
+                   "else the task's rule.")
 @click.option("--task", "task_name", type=click.Choice(sorted(TASKS)), default=None,
               help="Task (default cdi; --rdm selects rdm).")
 @click.option("--N", "contexts", type=count(1024), default=None, help="Number of contexts K of the N-CDI task.")
@@ -44,7 +45,7 @@ def _rules_help() -> str:
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=count(65536), default=50, show_default=True, help="Number of recurrent units.")
+@click.option("--n-rec", type=count(65536), default=None, help="Number of recurrent units (default: the task's, else 50).")
 @click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
 @click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
@@ -59,12 +60,19 @@ def _rules_help() -> str:
 @click.option("--max-iters", type=count(10**9), default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
-@click.option("--stop-threshold", type=FRACTION, default=0.9, show_default=True,
-              help="Stop when the last --stop-window validation accuracies reach this.")
-@click.option("--stop-window", type=count(10**6), default=10, show_default=True)
+@click.option("--stop", "stop_specs", multiple=True, metavar="RULE",
+              help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
+                   "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'. Default: the task's "
+                   "('val_accuracy>=0.9 for 10' for tasks with a correct answer).")
+@click.option("--stop-threshold", type=FRACTION, default=None,
+              help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW' (default 0.9).")
+@click.option("--stop-window", type=count(10**6), default=None,
+              help="Window of --stop-threshold (default 10).")
 @click.option("--validate-from", type=FRACTION, default=0.75, show_default=True,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
+@click.option("--validate-every", type=count(10**9), default=1, show_default=True,
+              help="Validate every K units of progress (stopping windows count checks).")
 @click.option("--validation-trials", type=click.IntRange(20, 10**6), default=2000, show_default=True,
               help="Size of the held-out validation set.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
@@ -74,12 +82,13 @@ def _rules_help() -> str:
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
             rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
-            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
+            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
-            rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
-            validate_from: float, validation_trials: int, overwrite: bool, device: str,
+            rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
+            stop_window: int | None, validate_from: float, validate_every: int,
+            validation_trials: int, overwrite: bool, device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
@@ -117,7 +126,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         targets.add(path.resolve())
         if not 0 <= job_seed <= MAX_SEED:
             raise ConfigError(f"seed {job_seed} of {name} does not fit in 64 bits")
-        rule_cls = get_rule(rule or rule_from_model_name(name))
+        rule_cls = rule_for(name, task, rule)
         rule_settings = check_settings(rule_cls, rule_opts_given, "--opt")
         if max_iters is not None:
             rule_settings["max_iters"] = max_iters
@@ -125,16 +134,17 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
         check_network_size(net_config, learning_rule)
-        plans.append((name, job_seed, path, rule_cls, learning_rule, net_config))
+        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
+                                 stop_window=stop_window, stop_threshold=stop_threshold,
+                                 validate_from=validate_from, validate_every=validate_every,
+                                 validation_trials=validation_trials, device=device)
+        stopping_for(task, learning_rule, settings)
+        plans.append((job_seed, path, rule_cls, learning_rule, net_config, settings))
     paths, summaries, failures = [], [], []
-    for name, job_seed, path, rule_cls, learning_rule, net_config in plans:
-        settings = TrainSettings(seed=job_seed, stop_window=stop_window,
-                                 stop_threshold=stop_threshold, validate_from=validate_from,
-                                 validation_trials=validation_trials,
-                                 device=device)
+    for job_seed, path, rule_cls, learning_rule, net_config, settings in plans:
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
-                         f"N={n_rec}, seed {job_seed}")
+                         f"N={net_config.n_rec}, seed {job_seed}")
         record = train(path.stem, task, learning_rule, net_config, settings,
                        None if quiet else stderr)
         written, failure = finish_record(path, record, write_model)
@@ -142,13 +152,14 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         if not written:
             continue
         t = record.training
+        best = f"best_{t['primary_metric']}"
         if not quiet:
             stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
-                         f"best validation accuracy {t['best_val_accuracy']:.3f}"
+                         f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
                          f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
         paths.append(path)
         summaries.append({"path": str(path), **{k: t[k] for k in (
-            "iterations", "unit", "converged", "best_val_accuracy", "seconds")}})
+            "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
         if not as_json:
             emit([path])
     if as_json:

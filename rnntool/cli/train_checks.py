@@ -44,6 +44,8 @@ def finish_record(path: Path, record: ModelRecord,
     at = first_nonfinite(loss) if len(loss) else None
     if at is None:
         return True, None
+    metric = t.get("primary_metric", "val_accuracy")
+    best = t.get(f"best_{metric}", float("nan"))
     return True, (f"training of {record.name} diverged at {unit} {at} (loss "
-                  f"{float(loss[at])}); kept the best finite model (validation accuracy "
-                  f"{t['best_val_accuracy']:.3f} at {unit} {t['best_iteration']}) in {path}")
+                  f"{float(loss[at])}); kept the best finite model ({metric} {best:.4g} at "
+                  f"{unit} {t.get('best_iteration', -1)}) in {path}")
