@@ -86,7 +86,7 @@ def _q_and_grad(system: MapSystem, x: torch.Tensor, u: torch.Tensor
 def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
             lr_init: float = 1.0, tol_q: float = 1e-12, tol_dq: float = 1e-20,
             growth: float = 1.2, newton: MapSystem | None = None, root_tol: float = 1e-10,
-            check_iters: int = 8, first_check: int = 8, compact_every: int = 25) -> Descent:
+            check_iters: int = 4, first_check: int = 8, compact_every: int = 25) -> Descent:
     """Minimise q for all points at once with monotone per-point Adam (see module doc).
 
     A point stops when q < ``tol_q``, when an accepted step lowers q by less than

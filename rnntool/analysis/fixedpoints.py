@@ -333,6 +333,16 @@ def initial_states(net: CTRNN, task: Task | None, count: int, settings: FinderSe
     return net.clamp(torch.cat(parts)[None])[0].to(net.dtype)
 
 
+def search_starts(net: CTRNN, task: Task | None, n_inputs: int, settings: FinderSettings
+                  ) -> tuple[torch.Tensor, np.ndarray]:
+    """The initial states of a search (S, N) and the input row of each (S,): ``n_inits``
+    shared evenly among the inputs (at least 16 each), drawn from ``settings.seed``."""
+    gen = Seeds(0 if settings.seed is None else settings.seed).generator("analysis")
+    per_input = max(16, -(-settings.n_inits // n_inputs))
+    x0 = initial_states(net, task, per_input * n_inputs, settings, gen)
+    return x0, np.repeat(np.arange(n_inputs), per_input)
+
+
 # the search --------------------------------------------------------------------------------
 def network_map(net: CTRNN) -> MapSystem:
     """Member 0 of ``net`` as the map the search works on: F(x, u) and ∂F/∂x on (P, N)."""
@@ -391,10 +401,7 @@ def find_fixed_points(net: CTRNN, inputs: np.ndarray, task: Task | None = None,
         net.device)
     exact = settings.method == "exact"
     map64 = network_map(float64_network(net))
-    gen = Seeds(0 if settings.seed is None else settings.seed).generator("analysis")
-    per_input = max(16, -(-settings.n_inits // len(inputs)))
-    x0 = initial_states(work, task, per_input * len(inputs), settings, gen)
-    which = np.repeat(np.arange(len(inputs)), per_input)
+    x0, which = search_starts(work, task, len(inputs), settings)
     u = torch.as_tensor(inputs[which], dtype=work.dtype, device=work.device)
     found = descend(network_map(work), x0, u, settings.max_iters, settings.lr_init,
                     settings.tol_q, settings.tol_dq, newton=map64 if exact else None)
