@@ -57,7 +57,7 @@ def compare(name: str, mode: str, repeats: int, peer_cls) -> None:
     model = load_model(SAMPLES / f"{name}.h5")
     net = float64_network(model.network)
     stem_mode = None if mode == "zeros" else mode
-    inputs, labels, _ = input_set(model.task, net.config.n_in, stem_mode,
+    inputs, labels, _ = input_set(model.task, net.input_size, stem_mode,
                                   "zeros" if mode == "zeros" else None)
     settings = FinderSettings(seed=model.record.seed, dtype="float64")
     x0, which = search_starts(net, model.task, len(inputs), settings)
@@ -88,7 +88,7 @@ def compare(name: str, mode: str, repeats: int, peer_cls) -> None:
             dist[i] = np.abs(fixed.x[same] - x).max(-1).min()
     peer_q = np.asarray(peer.qstar)
     converged = peer_q < 1e-12
-    print(f"{name} ({mode}): {len(starts)} starts, {len(inputs)} input(s), N = {net.config.n_rec}")
+    print(f"{name} ({mode}): {len(starts)} starts, {len(inputs)} input(s), N = {net.state_size}")
     print(f"  rnntool  : {min(t_ours):7.2f} s (runs {', '.join(f'{t:.2f}' for t in t_ours)}); "
           f"{len(fixed)} fixed points ({int(fixed.stable_map.sum())} stable), "
           f"{int((~mine.is_fixed).sum())} slow, all residuals < {settings.root_tol:g}")

@@ -1,8 +1,8 @@
 """Fixed and slow points of a network under constant inputs, found as one batched problem.
 
 For every initial state x and constant input u the finder minimises
-q(x) = ½‖F(x, u) − x‖², F being the network's own step (:meth:`CTRNN.step`, so the model's
-α and clamps hold). All initial states of all inputs form one batch; the algorithm lives in
+q(x) = ½‖F(x, u) − x‖², F being the step of the network's dynamical-system view (so the
+model's α and clamps hold). All initial states of all inputs form one batch; the algorithm lives in
 :mod:`rnntool.analysis.fixedpoint_search` and sees the network only as a map with a
 Jacobian (:func:`network_map`).
 
@@ -37,9 +37,9 @@ from scipy.spatial import cKDTree
 
 from rnntool.analysis.fixedpoint_search import (MapSystem, descend, group_roots,
                                                 newton_polish, spread_sample)
-from rnntool.analysis.point_analytics import Spectrum, analyse_points, float64_network, residuals
+from rnntool.analysis.point_analytics import Spectrum, analyse_points, float64_network
 from rnntool.errors import ConfigError, RnnToolError
-from rnntool.network.ctrnn import CTRNN
+from rnntool.network import DynamicalSystem, Network
 from rnntool.seeding import Seeds
 from rnntool.storage import list_groups, read_group, update_model
 from rnntool.tasks.base import Task
@@ -129,7 +129,8 @@ class FixedPoints(Spectrum):
         eigenvalues: map eigenvalues λ sorted by descending |λ| (P, N), complex.
         right, left: the leading ``n_modes`` right and left eigenvectors, as columns in the
             same order (P, N, n_modes), biorthonormal (lᵢᵀ rⱼ = δᵢⱼ).
-        alpha: the model's α; flow eigenvalues are (λ − 1)/α in units of 1/τ.
+        alpha: the model's α; flow eigenvalues are (λ − 1)/α in units of 1/τ (NaN for
+            discrete maps, which have no flow).
         key: the group name under ``analyses/fixedpoints``; ``settings``: every parameter used.
         manifold: the continuous set of fixed points each point samples (0, 1, …), −1 for
             an isolated point (P,).
@@ -188,7 +189,9 @@ class FixedPoints(Spectrum):
         return ((np.abs(self.eigenvalues) > 1.0) & self._transverse()).sum(-1)
 
     @property
-    def n_unstable_flow(self) -> np.ndarray:
+    def n_unstable_flow(self) -> np.ndarray | None:
+        if not self.has_flow:
+            return None
         return ((self.flow_eigenvalues.real > 0.0) & self._transverse()).sum(-1)
 
     @property
@@ -196,7 +199,9 @@ class FixedPoints(Spectrum):
         return ~((np.abs(self.eigenvalues) >= 1.0) & self._transverse()).any(-1)
 
     @property
-    def stable_flow(self) -> np.ndarray:
+    def stable_flow(self) -> np.ndarray | None:
+        if not self.has_flow:
+            return None
         return ~((self.flow_eigenvalues.real >= 0.0) & self._transverse()).any(-1)
 
     @property
@@ -214,7 +219,7 @@ class FixedPoints(Spectrum):
 
     def to_tree(self) -> dict[str, Any]:
         """The HDF5 tree stored under ``analyses/fixedpoints/<key>``."""
-        return {"x": self.x, "u": self.u, "input_index": self.input_index,
+        tree = {"x": self.x, "u": self.u, "input_index": self.input_index,
                 "inputs": self.inputs, "input_labels": np.array(self.input_labels, dtype=object),
                 "q": self.q, "kind": np.array(self.kind, dtype=object),
                 "eigenvalues": self.eigenvalues, "right": self.right, "left": self.left,
@@ -222,6 +227,7 @@ class FixedPoints(Spectrum):
                 "n_unstable": self.n_unstable, "n_unstable_flow": self.n_unstable_flow,
                 "manifold": self.manifold, "manifold_dim": self.manifold_dim,
                 "alpha": float(self.alpha)}
+        return {k: v for k, v in tree.items() if v is not None}
 
     @classmethod
     def from_tree(cls, tree: dict[str, Any], key: str, settings: dict[str, Any]) -> "FixedPoints":
@@ -306,18 +312,18 @@ def result_key(stem: str, method: str) -> str:
 
 
 # initial states ----------------------------------------------------------------------------
-def visited_states(net: CTRNN, task: Task, trials: int, generator: torch.Generator) -> torch.Tensor:
+def visited_states(net: DynamicalSystem, task: Task, trials: int, generator: torch.Generator) -> torch.Tensor:
     """States (trials·T, N) the network visits on noise-driven task trials."""
     batch = task.sample(trials, generator)
     with torch.no_grad():
         states = net.simulate(batch.inputs, net.initial_state(trials, generator), generator).states
-    return states[0].reshape(-1, net.config.n_rec)
+    return states[0].reshape(-1, net.state_size)
 
 
-def initial_states(net: CTRNN, task: Task | None, count: int, settings: FinderSettings,
+def initial_states(net: DynamicalSystem, task: Task | None, count: int, settings: FinderSettings,
                    generator: torch.Generator) -> torch.Tensor:
     """``count`` starting states (count, N) drawn as ``settings.init_from`` says."""
-    n = net.config.n_rec
+    n = net.state_size
     n_box = {"trajectories": 0, "box": count, "both": count // 2}[settings.init_from]
     if task is None:
         n_box = count
@@ -333,7 +339,7 @@ def initial_states(net: CTRNN, task: Task | None, count: int, settings: FinderSe
     return net.clamp(torch.cat(parts)[None])[0].to(net.dtype)
 
 
-def search_starts(net: CTRNN, task: Task | None, n_inputs: int, settings: FinderSettings
+def search_starts(net: DynamicalSystem, task: Task | None, n_inputs: int, settings: FinderSettings
                   ) -> tuple[torch.Tensor, np.ndarray]:
     """The initial states of a search (S, N) and the input row of each (S,): ``n_inits``
     shared evenly among the inputs (at least 16 each), drawn from ``settings.seed``."""
@@ -344,15 +350,14 @@ def search_starts(net: CTRNN, task: Task | None, n_inputs: int, settings: Finder
 
 
 # the search --------------------------------------------------------------------------------
-def network_map(net: CTRNN) -> MapSystem:
-    """Member 0 of ``net`` as the map the search works on: F(x, u) and ∂F/∂x on (P, N)."""
-    if net.members != 1:
-        net = net.member(0)
-    return MapSystem(step=lambda x, u: net.step(x[None], u[None])[0],
-                     jacobian=lambda x, u: net.jacobian_state(x[None], u[None])[0])
+def network_map(system: DynamicalSystem | Network) -> MapSystem:
+    """The system (member 0 of a network) as the map the search works on: F(x, u) and
+    ∂F/∂x on (P, S)."""
+    ds = DynamicalSystem.of(system)
+    return MapSystem(step=ds.step, jacobian=ds.jacobian_state)
 
 
-def polish_roots(net: CTRNN, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
+def polish_roots(net: DynamicalSystem | Network, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
                  chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Batched damped Newton on F(x, u) − x = 0 in float64 (see
     :func:`rnntool.analysis.fixedpoint_search.newton_polish`); returns the points and their
@@ -380,7 +385,7 @@ def _settings_dict(settings: FinderSettings) -> dict[str, Any]:
     return {k: v for k, v in asdict(settings).items() if v is not None}
 
 
-def find_fixed_points(net: CTRNN, inputs: np.ndarray, task: Task | None = None,
+def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: Task | None = None,
                       settings: FinderSettings | None = None,
                       labels: list[str] | None = None, key: str = "") -> FixedPoints:
     """Fixed (and slow) points of member 0 of ``net`` for each constant input row (M, n_in).
@@ -390,17 +395,14 @@ def find_fixed_points(net: CTRNN, inputs: np.ndarray, task: Task | None = None,
     """
     settings = settings or FinderSettings()
     settings.check()
-    if net.members != 1:
-        net = net.member(0)
+    net = DynamicalSystem.of(net)
     inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
-    if inputs.shape[1] != net.config.n_in:
-        raise ConfigError(f"inputs have {inputs.shape[1]} channel(s), the network takes {net.config.n_in}")
+    if inputs.shape[1] != net.input_size:
+        raise ConfigError(f"inputs have {inputs.shape[1]} channel(s), the network takes {net.input_size}")
     labels = labels or [f"input {i}" for i in range(len(inputs))]
-    work = net if settings.dtype == net.config.dtype else CTRNN(
-        net.config.with_(dtype=settings.dtype), {k: v.detach() for k, v in net.params.items()},
-        net.device)
+    work = net.with_dtype(settings.dtype)
     exact = settings.method == "exact"
-    map64 = network_map(float64_network(net))
+    map64 = network_map(net.float64())
     x0, which = search_starts(work, task, len(inputs), settings)
     u = torch.as_tensor(inputs[which], dtype=work.dtype, device=work.device)
     found = descend(network_map(work), x0, u, settings.max_iters, settings.lr_init,
@@ -486,10 +488,10 @@ def _inliers(x: np.ndarray, starts: np.ndarray, scale: float) -> np.ndarray:
     return np.linalg.norm(x - centre, axis=1) <= scale * max(spread, 1e-12)
 
 
-def _with_analytics(net: CTRNN, x: np.ndarray, u: np.ndarray, which: np.ndarray,
+def _with_analytics(net: DynamicalSystem, x: np.ndarray, u: np.ndarray, which: np.ndarray,
                     inputs: np.ndarray, labels: list[str], q: np.ndarray, kind: np.ndarray,
                     settings: FinderSettings, key: str, manifold: np.ndarray) -> FixedPoints:
-    n = net.config.n_rec
+    n = net.state_size
     if len(x):
         lin = analyse_points(net, x, u)
         values, right, left = lin.eigenvalues, lin.right, lin.left
@@ -502,7 +504,8 @@ def _with_analytics(net: CTRNN, x: np.ndarray, u: np.ndarray, which: np.ndarray,
     return FixedPoints(x=x, u=u, input_index=which.astype(np.int64), inputs=inputs,
                        input_labels=list(labels), q=q, kind=np.asarray(kind, dtype=str),
                        eigenvalues=values, right=right[..., :modes].copy(),
-                       left=left[..., :modes].copy(), alpha=float(net.config.alpha), key=key,
+                       left=left[..., :modes].copy(),
+                       alpha=np.nan if net.alpha is None else net.alpha, key=key,
                        settings=_settings_dict(settings), manifold=manifold, manifold_dim=dims)
 
 
