@@ -1,0 +1,137 @@
+"""Running an agent step by step against an environment, differentiably.
+
+An agent is anything with ``initial_state(n_sessions)`` and ``step(x, u) → (x, output)``
+(a recurrent cell with its readout, or a Bayesian actor). :func:`rollout` carries the
+agent's state across the trials of every session (it is reset only at the start of a
+session), scores each output with the environment's policy loss against the environment's
+supervision, acts through the policy and steps the environment until every session is
+over. With gradients enabled the returned objective back-propagates through the whole
+session (BPTT); actions themselves are never differentiated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from rnntool.envs.base import Environment
+
+
+class Agent(Protocol):
+    """The minimal step interface the rollout needs."""
+
+    def initial_state(self, n_sessions: int) -> Any: ...
+
+    def step(self, x: Any, u: Tensor) -> tuple[Any, Tensor]: ...
+
+
+@dataclass
+class Rollout:
+    """The outcome of running sessions to their end.
+
+    Attributes:
+        objective: scalar loss (differentiable when run with gradients).
+        steps: number of time steps run (the longest session).
+        active_steps: environment steps summed over sessions.
+        columns: when recorded, per-step tensors (T, S, …): the environment's info, the
+            policy's probabilities, the per-step loss and the agent's activity.
+        outputs: when recorded, the raw agent outputs (T, S, n_out).
+    """
+
+    objective: Tensor
+    steps: int
+    active_steps: int
+    columns: dict[str, Tensor] = field(default_factory=dict)
+    outputs: Tensor | None = None
+
+
+def agent_activity(agent: Agent, x: Any) -> Tensor:
+    """The activity an agent exposes for recording (its ``activity(x)`` or x itself)."""
+    fn = getattr(agent, "activity", None)
+    return fn(x) if fn is not None else x
+
+
+def rollout(agent: Agent, env: Environment, n_sessions: int, generator: torch.Generator,
+            objective: str | None = None, record: bool = False, **reset: Any) -> Rollout:
+    """Run ``n_sessions`` sessions of ``env`` with ``agent`` until all are over.
+
+    Args:
+        objective: a loss the environment's policy offers (default: its first).
+        record: keep every step's info, probabilities, loss, outputs and activity.
+        reset: passed to ``env.reset`` (e.g. ``plan=`` to replay the same sessions).
+    """
+    policy = env.policy
+    objective = objective or policy.objectives[0]
+    policy.check_objective(objective)
+    obs = env.reset(n_sessions, generator, **reset)
+    x = agent.initial_state(n_sessions)
+    total = torch.zeros((), dtype=torch.float64)
+    active_steps = torch.zeros((), dtype=torch.long)
+    limit = env.max_steps()
+    kept: dict[str, list[Tensor]] = {}
+    outputs: list[Tensor] = []
+    steps = 0
+    while not bool(env.done.all()):
+        if limit is not None and steps >= limit:
+            raise RuntimeError(f"sessions still running after {limit} steps")
+        active = ~env.done
+        x, out = agent.step(x, obs)
+        target, weight = env.supervision()
+        loss = policy.loss(out, target, weight.to(out.dtype), objective)
+        total = total + loss.sum()
+        active_steps = active_steps + active.sum()
+        transition = env.step(policy.act(out))
+        obs = transition.observation
+        steps += 1
+        if record:
+            columns = {**transition.info, "loss": loss.detach(),
+                       "probabilities": policy.probabilities(out.detach()),
+                       "activity": agent_activity(agent, x).detach()}
+            for key, value in columns.items():
+                kept.setdefault(key, []).append(value)
+            outputs.append(out.detach())
+    active_steps = int(active_steps)
+    norm = active_steps if env.loss_per == "step" else n_sessions
+    result = Rollout(total / max(norm, 1), steps, active_steps)
+    if record:
+        result.columns = env.annotate({k: torch.stack(v) for k, v in kept.items()})
+        result.outputs = torch.stack(outputs)
+    return result
+
+
+class TanhRNN(torch.nn.Module):
+    """A discrete tanh RNN with ``torch.nn.RNN``'s two biases and a linear readout.
+
+    h_t = tanh(W_ih u_t + b_ih + W_hh h_{t−1} + b_hh), output = W_ro h_t + b_ro, with
+    PyTorch's default initialisation U(−1/√N, 1/√N). The core of Schaeffer et al. (2020).
+    """
+
+    def __init__(self, n_in: int, n_rec: int, n_out: int, generator: torch.Generator,
+                 dtype: torch.dtype = torch.float64) -> None:
+        super().__init__()
+        bound = n_rec ** -0.5
+
+        def uniform(*shape: int) -> torch.nn.Parameter:
+            w = (torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1) * bound
+            return torch.nn.Parameter(w)
+
+        self.W_ih, self.W_hh = uniform(n_rec, n_in), uniform(n_rec, n_rec)
+        self.b_ih, self.b_hh = uniform(n_rec), uniform(n_rec)
+        self.W_ro, self.b_ro = uniform(n_out, n_rec), uniform(n_out)
+        self.n_rec = n_rec
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.W_hh.dtype
+
+    def initial_state(self, n_sessions: int) -> Tensor:
+        return torch.zeros((n_sessions, self.n_rec), dtype=self.dtype)
+
+    def step(self, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+        u = u.to(self.dtype)
+        h = torch.tanh(torch.addmm(self.b_ih + self.b_hh, u, self.W_ih.t())
+                       + x @ self.W_hh.t())
+        return h, torch.addmm(self.b_ro, h, self.W_ro.t())
