@@ -165,6 +165,10 @@ class Environment(ABC):
         """An upper bound on the steps of the current sessions, if one is known."""
         return None
 
+    def metrics(self) -> dict[str, float]:
+        """Named metrics of the sessions run since the last reset."""
+        return {}
+
     def annotate(self, columns: dict[str, Tensor]) -> dict[str, Tensor]:
         """Complete recorded (T, S) step columns with what the environment knows of its
         sessions (so :meth:`step` need not compute it while training)."""

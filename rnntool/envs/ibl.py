@@ -186,6 +186,7 @@ class IBLEnvironment(Environment):
         self._trial = torch.zeros(s, dtype=torch.long)
         self._k = torch.zeros(s, dtype=torch.long)
         self._done = plan.n_trials <= 0
+        self._tally = torch.zeros((5, s), dtype=torch.float64)
         self._observe(torch.zeros(s, dtype=torch.float64))
         return self._obs
 
@@ -224,11 +225,22 @@ class IBLEnvironment(Environment):
                 "previous_feedback": self._obs[:, 2], "reward": reward, "action_taken": acted,
                 "action_side": action * acted, "correct_action": correct, "timeout": timeout,
                 "trial_end": trial_end}
+        self._tally = self._tally + torch.stack([active, trial_end, acted, correct, reward])
         self._trial = self._trial + trial_end
         self._k = torch.where(trial_end | self._done, 0, k + 1)
         self._done = self._trial >= self.plan.n_trials
         self._observe(reward)
         return Transition(self._obs, reward, self._done, info)
+
+    def metrics(self) -> dict[str, float]:
+        """The session metrics of Schaeffer et al. (2020) over the steps run since reset."""
+        steps, trials, acted, correct, reward = (float(v) for v in self._tally.sum(1))
+        return {"action_taken_per_trial": acted / max(trials, 1),
+                "correct_per_action": correct / max(acted, 1),
+                "correct_per_trial": correct / max(trials, 1),
+                "correct_per_step": correct / max(steps, 1),
+                "steps_per_trial": steps / max(trials, 1),
+                "feedback_per_step": reward / max(steps, 1)}
 
     def annotate(self, columns: dict[str, Tensor]) -> dict[str, Tensor]:
         """Add the plan's per-trial columns to recorded (T, S) step columns."""

@@ -12,7 +12,7 @@ session (BPTT); actions themselves are never differentiated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import torch
 from torch import Tensor
@@ -54,26 +54,38 @@ def agent_activity(agent: Agent, x: Any) -> Tensor:
     return fn(x) if fn is not None else x
 
 
-def rollout(agent: Agent, env: Environment, n_sessions: int, generator: torch.Generator,
-            objective: str | None = None, record: bool = False, **reset: Any) -> Rollout:
+def rollout(agent: Agent, env: Environment, n_sessions: int, generator: torch.Generator | None,
+            objective: str | None = None, record: bool = False, truncate: int | None = None,
+            update: Callable[[Tensor], None] | None = None, **reset: Any) -> Rollout:
     """Run ``n_sessions`` sessions of ``env`` with ``agent`` until all are over.
 
     Args:
         objective: a loss the environment's policy offers (default: its first).
         record: keep every step's info, probabilities, loss, outputs and activity.
+        truncate, update: truncated BPTT — every ``truncate`` steps (and at the end) call
+            ``update`` with the objective of the steps since the last call, then cut the
+            graph at the agent's state (which carries on). Without them the objective of
+            the whole session is returned for one backward pass.
         reset: passed to ``env.reset`` (e.g. ``plan=`` to replay the same sessions).
     """
     policy = env.policy
     objective = objective or policy.objectives[0]
     policy.check_objective(objective)
+    if (truncate is None) != (update is None):
+        raise ValueError("truncate and update go together")
     obs = env.reset(n_sessions, generator, **reset)
     x = agent.initial_state(n_sessions)
-    total = torch.zeros((), dtype=torch.float64)
-    active_steps = torch.zeros((), dtype=torch.long)
+    chunk = total = torch.zeros((), dtype=torch.float64)
+    chunk_steps = active_steps = torch.zeros((), dtype=torch.long)
     limit = env.max_steps()
     kept: dict[str, list[Tensor]] = {}
     outputs: list[Tensor] = []
     steps = 0
+
+    def normalised(value: Tensor, count: Tensor) -> Tensor:
+        norm = int(count) if env.loss_per == "step" else n_sessions
+        return value / max(norm, 1)
+
     while not bool(env.done.all()):
         if limit is not None and steps >= limit:
             raise RuntimeError(f"sessions still running after {limit} steps")
@@ -81,8 +93,8 @@ def rollout(agent: Agent, env: Environment, n_sessions: int, generator: torch.Ge
         x, out = agent.step(x, obs)
         target, weight = env.supervision()
         loss = policy.loss(out, target, weight.to(out.dtype), objective)
-        total = total + loss.sum()
-        active_steps = active_steps + active.sum()
+        chunk = chunk + loss.sum()
+        chunk_steps = chunk_steps + active.sum()
         transition = env.step(policy.act(out))
         obs = transition.observation
         steps += 1
@@ -93,13 +105,25 @@ def rollout(agent: Agent, env: Environment, n_sessions: int, generator: torch.Ge
             for key, value in columns.items():
                 kept.setdefault(key, []).append(value)
             outputs.append(out.detach())
-    active_steps = int(active_steps)
-    norm = active_steps if env.loss_per == "step" else n_sessions
-    result = Rollout(total / max(norm, 1), steps, active_steps)
+        if update is not None and (steps % truncate == 0 or bool(env.done.all())):
+            update(normalised(chunk, chunk_steps))
+            x = _detached(x)
+            total, active_steps = total + chunk.detach(), active_steps + chunk_steps
+            chunk, chunk_steps = torch.zeros_like(chunk), torch.zeros_like(chunk_steps)
+    total, active_steps = total + chunk, active_steps + chunk_steps
+    result = Rollout(normalised(total, active_steps), steps, int(active_steps))
     if record:
         result.columns = env.annotate({k: torch.stack(v) for k, v in kept.items()})
         result.outputs = torch.stack(outputs)
     return result
+
+
+def _detached(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return x.detach()
+    if isinstance(x, (tuple, list)):
+        return type(x)(_detached(v) for v in x)
+    return x
 
 
 class TanhRNN(torch.nn.Module):
