@@ -33,3 +33,14 @@ def make_environment(name: str, **settings: Any) -> Environment:
         return cls(**{k: v for k, v in settings.items() if v is not None})
     except (TypeError, ValueError) as err:
         raise ConfigError(f"bad settings for environment {name!r}: {err}") from None
+
+
+def task_or_environment(config: dict[str, Any]) -> Any:
+    """Rebuild a stored task, or a stored environment (a closed-loop model's task)."""
+    settings = dict(config)
+    name = settings.pop("name")
+    if name in ENVIRONMENTS:
+        return make_environment(name, **settings)
+    from rnntool.tasks import task_from_config
+
+    return task_from_config(config)

@@ -156,3 +156,14 @@ def outcome_panel(ax: plt.Axes, net: dict[str, np.ndarray], actor: dict[str, np.
     ax.set(xlabel="stimulus strength", ylabel="fraction of trials", ylim=(0, 1.0),
            title="outcome by strength" + (" (hatched: Bayesian actor)" if actor is not None else ""))
     ax.legend(fontsize=6.5, ncol=2, loc="lower right")
+
+
+def stored_behaviour_figure(model: Any) -> plt.Figure:
+    """The behaviour figure of a closed-loop model file's stored evaluation."""
+    ev = model.record.evaluation
+    settings = ev.get("settings", {})
+    title = (f"{model.record.name}: {model.task.name} behaviour, {settings.get('sessions', '?')} "
+             f"sessions × {settings.get('blocks_per_session', '?')} blocks "
+             f"(N = {model.network.config.n_rec})")
+    return behaviour_figure(ev["trials"], ev["metrics"], title,
+                            ev.get("ideal_blockless", {}).get("best_reward_per_step"))

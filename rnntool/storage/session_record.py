@@ -28,6 +28,7 @@ def write_session_record(group: h5py.Group, columns: dict[str, np.ndarray],
     group.attrs["format"] = RECORD_FORMAT
     group.attrs["version"] = RECORD_VERSION
     group.attrs["rows"] = lengths.pop() if lengths else 0
+    group.attrs["columns"] = list(columns)
     for key, value in (attrs or {}).items():
         group.attrs[key] = value
     for key, value in columns.items():
@@ -44,7 +45,9 @@ def read_session_record(group: h5py.Group) -> dict[str, np.ndarray]:
     if int(group.attrs["version"]) > RECORD_VERSION:
         raise CorruptFileError(f"{group.name}: session record version {group.attrs['version']} "
                                "is newer than this rnntool")
-    return {key: group[key][()] for key in group}
+    order = [str(k) for k in group.attrs.get("columns", [])]
+    order += sorted(set(group) - set(order))
+    return {key: group[key][()] for key in order if key in group}
 
 
 def as_dataframe(columns: dict[str, np.ndarray]) -> Any:
