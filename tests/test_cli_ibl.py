@@ -53,8 +53,11 @@ def test_train_evaluate_plot_a_closed_loop_model(tmp_path: Path, capsys: pytest.
 
 def test_same_seed_trains_identical_closed_loop_models(tmp_path: Path, capsys) -> None:
     for name in ("a", "b"):
-        code, _, err = invoke(capsys, "train", name, *TINY, "--seed", "3", "--models-dir", str(tmp_path), "-q")
+        code, _, err = invoke(capsys, "train", name, *TINY, "--seed", "3", "--models-dir", str(tmp_path),
+                              "--opt", f"tensorboard={tmp_path / 'runs'}", "-q")
         assert code == 0, err
+    events = list((tmp_path / "runs" / "a").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 200
     a, b = load_model(tmp_path / "a.h5"), load_model(tmp_path / "b.h5")
     for key in a.record.weights:
         np.testing.assert_array_equal(a.record.weights[key], b.record.weights[key])
