@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rnntool.envs import Environment
 from rnntool.envs.registry import task_or_environment
-from rnntool.network import CTRNN
+from rnntool.network import Network
 from rnntool.storage import ModelRecord, read_model
 from rnntool.tasks import Task
 
@@ -19,12 +19,12 @@ class Model:
 
     path: Path
     record: ModelRecord
-    network: CTRNN
+    network: Network
     task: Task | Environment
 
 
 def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
     """Open a model file; the dynamics come from its stored configuration, never its name."""
     record = read_model(path)
-    net = CTRNN.from_numpy(record.network_config(), record.weights, device)
+    net = Network.from_numpy(record.network_config(), record.weights, device)
     return Model(Path(path), record, net, task_or_environment(record.task))

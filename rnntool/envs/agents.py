@@ -44,8 +44,7 @@ class NetworkAgent:
 def elman_config(n_in: int, n_rec: int, n_out: int) -> NetworkConfig:
     """The tanh RNN of Schaeffer et al. (2020) in float64, every weight and bias trained."""
     return preset_config("ctrnn", n_in, n_rec, n_out, alpha=1.0, phi="tanh", readout="phi",
-                         output_nonlinearity="none", dtype="float64", trainable=ELMAN_TRAINABLE,
-                         extra={"cell": "rnn", "initialisation": "torch.nn.RNN default"})
+                         output_nonlinearity="none", dtype="float64", trainable=ELMAN_TRAINABLE)
 
 
 def elman_network(config: NetworkConfig, generator: torch.Generator) -> CTRNN:
