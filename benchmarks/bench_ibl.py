@@ -22,7 +22,8 @@ import time
 import torch
 
 from rnntool.envs import IBLEnvironment
-from rnntool.envs.rollout import TanhRNN, rollout
+from rnntool.envs.agents import NetworkAgent, elman_agent
+from rnntool.envs.rollout import rollout
 
 
 def gemm_peak(n: int = 512, repeats: int = 20) -> float:
@@ -35,12 +36,13 @@ def gemm_peak(n: int = 512, repeats: int = 20) -> float:
     return 2 * n ** 3 * repeats / (time.perf_counter() - start)
 
 
-def throughput(net: TanhRNN, env: IBLEnvironment, sessions: int, seed: int) -> tuple[float, int]:
+def throughput(agent: NetworkAgent, env: IBLEnvironment, sessions: int, seed: int) -> tuple[float, int]:
     """Environment steps per second of one forward + backward pass over ``sessions``."""
     start = time.perf_counter()
-    run = rollout(net, env, sessions, torch.Generator().manual_seed(seed))
+    run = rollout(agent, env, sessions, torch.Generator().manual_seed(seed))
     run.objective.backward()
-    net.zero_grad()
+    for p in agent.parameters():
+        p.grad = None
     return run.active_steps / (time.perf_counter() - start), run.active_steps
 
 
@@ -51,17 +53,17 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=4)
     args = parser.parse_args()
     env = IBLEnvironment(blocks_per_session=args.blocks)
-    net = TanhRNN(3, args.n, 2, torch.Generator().manual_seed(0))
+    agent = elman_agent(3, args.n, 2, torch.Generator().manual_seed(0))
     peak = gemm_peak()
     # flops per environment step: input, recurrent and readout products, forward + ~2× backward
     flops = 3 * 2 * (args.n * args.n + 3 * args.n + 2 * args.n)
     print(f"IBL training throughput, N={args.n}, {args.blocks} blocks per session, "
           f"{torch.get_num_threads()} threads; float64 GEMM peak {peak / 1e9:.1f} GFLOP/s")
-    single = max(throughput(net, env, 1, seed)[0] for seed in (1, 2))
+    single = max(throughput(agent, env, 1, seed)[0] for seed in (1, 2))
     print(f"  1 session per pass (original's way): {single:10.0f} env steps/s "
           f"({single * flops / peak:.2%} of GEMM peak)")
     for s in args.sessions:
-        rate, steps = throughput(net, env, s, 3)
+        rate, steps = throughput(agent, env, s, 3)
         print(f"  {s:4d} sessions per pass:              {rate:10.0f} env steps/s "
               f"= {rate / single:5.1f}× ({steps} steps; {rate * flops / peak:.2%} of GEMM peak; "
               f"target ≥ 20×)")

@@ -7,9 +7,11 @@ import pytest
 import torch
 
 from rnntool.envs import OpenLoopEnvironment, ThresholdSoftmaxPolicy, make_environment
-from rnntool.envs.rollout import TanhRNN, rollout
+from rnntool.envs.agents import NetworkAgent, agent_config, agent_network
+from rnntool.envs.agents import elman_agent
+from rnntool.envs.rollout import rollout
 from rnntool.errors import ConfigError
-from rnntool.network import CTRNN, preset_config
+from rnntool.network import CELLS, CTRNN, preset_config
 from rnntool.tasks import make_task
 
 
@@ -75,10 +77,10 @@ def test_threshold_policy_acts_only_above_threshold_and_losses():
 
 def test_rollout_gradient_flows_through_the_whole_session():
     env = make_environment("ibl", blocks_per_session=1, min_block_trials=3, max_block_trials=3)
-    net = TanhRNN(3, 8, 2, torch.Generator().manual_seed(0))
-    run = rollout(net, env, 2, torch.Generator().manual_seed(0), objective="nll")
+    agent = elman_agent(3, 8, 2, torch.Generator().manual_seed(0))
+    run = rollout(agent, env, 2, torch.Generator().manual_seed(0), objective="nll")
     run.objective.backward()
-    assert net.W_ih.grad.abs().sum() > 0 and net.W_hh.grad.abs().sum() > 0
+    assert all(p.grad.abs().sum() > 0 for p in agent.parameters())
     assert run.active_steps >= 2 * 3 * 3
 
 
@@ -89,3 +91,16 @@ def test_environment_registry_rejects_unknown_names_and_settings():
         make_environment("ibl", bogus=1)
     with pytest.raises(ConfigError, match="concordance"):
         make_environment("ibl", concordance=1.5)
+
+
+@pytest.mark.parametrize("cell", ["rnn"] + [c for c in ("gru", "lstm") if c in CELLS])
+def test_every_discrete_cell_acts_in_the_ibl_environment_and_learns_through_it(cell):
+    env = make_environment("ibl", blocks_per_session=1, min_block_trials=3, max_block_trials=3)
+    config = agent_config(3, 5, 2, cell)
+    agent = NetworkAgent(agent_network(config, torch.Generator().manual_seed(0)))
+    run = rollout(agent, env, 2, torch.Generator().manual_seed(1), record=True)
+    run.objective.backward()
+    assert all(torch.isfinite(p.grad).all() for p in agent.parameters())
+    assert run.columns["activity"].shape[-1] == 5
+    with pytest.raises(ConfigError, match="discrete cell"):
+        agent_config(3, 5, 2, "ctrnn")

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from rnntool.envs import IBLEnvironment
-from rnntool.envs.rollout import TanhRNN, rollout
+from rnntool.envs.agents import elman_agent
+from rnntool.envs.rollout import rollout
 from rnntool.errors import ConfigError
 
 
@@ -101,7 +102,7 @@ def test_trial_ends_exactly_on_the_step_the_agent_passes_the_threshold(at):
 
 def test_blank_steps_are_silent_and_feedback_enters_the_next_input():
     env = IBLEnvironment(blocks_per_session=2, max_block_trials=30)
-    net = TanhRNN(3, 10, 2, gen(4))
+    net = elman_agent(3, 10, 2, gen(4))
     with torch.no_grad():
         run = rollout(net, env, 5, gen(5), record=True)
     c = run.columns
@@ -127,7 +128,7 @@ def test_blank_steps_are_silent_and_feedback_enters_the_next_input():
 
 def test_same_seed_same_sessions_and_plan_replays():
     env = IBLEnvironment(blocks_per_session=1, max_block_trials=25)
-    net = TanhRNN(3, 6, 2, gen(0))
+    net = elman_agent(3, 6, 2, gen(0))
     with torch.no_grad():
         a = rollout(net, env, 3, gen(7), record=True)
         plan = env.plan

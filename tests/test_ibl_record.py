@@ -10,7 +10,8 @@ import torch
 from rnntool.analysis.ibl_behaviour import metrics, session_columns, trial_columns
 from rnntool.analysis.ibl_evaluation import evaluate_ibl
 from rnntool.envs import IBLEnvironment
-from rnntool.envs.rollout import TanhRNN, rollout
+from rnntool.envs.agents import elman_agent
+from rnntool.envs.rollout import rollout
 from rnntool.envs.training import ClosedLoopSettings, train_agent
 from rnntool.errors import ConfigError
 from rnntool.plotting.ibl import behaviour_figure
@@ -20,7 +21,7 @@ from rnntool.storage.session_record import as_dataframe, read_session_record, wr
 @pytest.fixture(scope="module")
 def recorded():
     env = IBLEnvironment(blocks_per_session=2, max_block_trials=25)
-    net = TanhRNN(3, 8, 2, torch.Generator().manual_seed(0))
+    net = elman_agent(3, 8, 2, torch.Generator().manual_seed(0))
     with torch.no_grad():
         run = rollout(net, env, 3, torch.Generator().manual_seed(1), record=True)
     return env, run, session_columns(run)
@@ -44,7 +45,7 @@ def test_session_table_rows_and_derived_columns(recorded):
     expected = [prev[(s, t - 1)] for s, t in zip(rows["session"][first], rows["trial_index"][first])]
     np.testing.assert_array_equal(rows["correct_1_back"][first], expected)
     assert np.isnan(rows["correct_1_back"][rows["trial_index"] == 0]).all()
-    side, block = rows["trial_side"].astype(float), rows["block_side"].astype(float)
+    block = rows["block_side"].astype(float)
     assert abs(rows["trial_side_orthogonal"] @ block) < 1e-8
     assert metrics(rows)["steps_per_trial"] == pytest.approx(run.active_steps / len(trials["correct"]))
     assert metrics(rows)["correct_per_trial"] == pytest.approx(env.metrics()["correct_per_trial"])
@@ -68,7 +69,7 @@ def test_session_record_round_trips_through_hdf5_and_pandas(recorded, tmp_path):
 
 def test_training_improves_reward_and_evaluation_scores_every_baseline_on_one_plan(tmp_path):
     env = IBLEnvironment(blocks_per_session=1, max_block_trials=30)
-    net = TanhRNN(3, 12, 2, torch.Generator().manual_seed(0))
+    net = elman_agent(3, 12, 2, torch.Generator().manual_seed(0))
     settings = ClosedLoopSettings(iterations=6, sessions=8, optimizer="adam", lr=1e-2,
                                   truncate=60, log_every=1)
     history = train_agent(net, env, settings, torch.Generator().manual_seed(0))

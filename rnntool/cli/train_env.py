@@ -17,6 +17,7 @@ import click
 from rnntool.cli.common import emit, stderr
 from rnntool.cli.options import parse_assignments
 from rnntool.envs import make_environment
+from rnntool.envs.agents import agent_config
 from rnntool.envs.experiment import train_env_model
 from rnntool.envs.training import ClosedLoopSettings
 from rnntool.errors import ConfigError
@@ -26,7 +27,7 @@ from rnntool.storage import output_path, write_model
 def train_environment(jobs: list[tuple[str, int]], env_name: str, task_opt: tuple[str, ...],
                       rule_opts: tuple[str, ...], max_iters: int | None, n_rec: int,
                       models_dir: str | None, overwrite: bool, as_json: bool, quiet: bool,
-                      unsupported: dict[str, Any]) -> None:
+                      unsupported: dict[str, Any], cell: str | None = None) -> None:
     """Train one closed-loop model per (name, seed) job and write its file."""
     given = [flag for flag, value in unsupported.items() if value not in (None, False)]
     if given:
@@ -48,6 +49,8 @@ def train_environment(jobs: list[tuple[str, int]], env_name: str, task_opt: tupl
     if n_rec < 1:
         raise ConfigError(f"--n-rec must be at least 1, got {n_rec}")
     env.policy.check_objective(settings.objective)
+    cell = cell or "rnn"
+    agent_config(env.n_obs, n_rec, env.n_actions, cell)
     paths = [output_path(name, models_dir) for name, _ in jobs]
     for path in paths:
         if path.exists() and not overwrite:
@@ -55,11 +58,11 @@ def train_environment(jobs: list[tuple[str, int]], env_name: str, task_opt: tupl
     summaries = []
     for path, (_, seed) in zip(paths, jobs):
         if not quiet:
-            stderr.print(f"training [bold]{path.stem}[/]: closed loop in {env.name}, tanh RNN "
+            stderr.print(f"training [bold]{path.stem}[/]: closed loop in {env.name}, {cell} cell "
                          f"N={n_rec}, {settings.optimizer} lr {settings.lr:g}, "
                          f"{settings.sessions} sessions per step, seed {seed}")
         record = train_env_model(path.stem, env, n_rec, settings, seed,
-                                 None if quiet else _progress, tensorboard)
+                                 None if quiet else _progress, tensorboard, cell)
         write_model(path, record)
         last = {k: float(v[-1]) for k, v in record.training["history"].items()}
         if not quiet:

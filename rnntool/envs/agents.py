@@ -1,10 +1,12 @@
 """Networks as closed-loop agents.
 
-:class:`NetworkAgent` puts a one-member network behind the rollout's step interface.
-:func:`elman_network` builds the discrete tanh RNN of Schaeffer et al. (2020) —
-``torch.nn.RNN`` semantics, h_t = tanh(W_ih u_t + b_ih + W_hh h_{t−1} + b_hh), a linear
-readout and PyTorch's default initialisation — as a CTRNN with α = 1: with x the
-pre-activation, x ← W_rec tanh(x) + W_in u + b and y = W_out tanh(x) + b_out, so
+:class:`NetworkAgent` puts a one-member network of any cell behind the rollout's step
+interface. :func:`agent_network` builds the agent of Schaeffer et al. (2020): a discrete
+tanh RNN with ``torch.nn.RNN`` semantics (cell ``rnn``), h_t = tanh(W_ih u_t + b_ih +
+W_hh h_{t−1} + b_hh), a linear readout and PyTorch's default initialisation, or a GRU/LSTM
+(cells ``gru``, ``lstm``) where those cells are registered. Where no ``rnn`` cell is
+registered, the same network is a ``ctrnn`` cell with α = 1 (:func:`elman_network`): with
+x the pre-activation, x ← W_rec tanh(x) + W_in u + b and y = W_out tanh(x) + b_out, so
 h = tanh(x) follows the Elman update exactly with b = b_ih + b_hh.
 """
 
@@ -14,7 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnntool.network import CTRNN, NetworkConfig, preset_config
+from rnntool.errors import ConfigError
+from rnntool.network import CELLS, CTRNN, Network, NetworkConfig, preset_config
+from rnntool.network.cells import make_cell
 
 ELMAN_TRAINABLE = ("W_in", "W_rec", "b", "W_out", "b_out")
 
@@ -59,3 +63,29 @@ def elman_network(config: NetworkConfig, generator: torch.Generator) -> CTRNN:
     arrays = {"W_in": uniform(n, n_in), "W_rec": uniform(n, n), "b": uniform(n) + uniform(n),
               "W_out": uniform(n_out, n), "b_out": uniform(n_out), "x0": np.zeros(n)}
     return CTRNN.from_numpy(config, arrays)
+
+
+def elman_agent(n_in: int, n_rec: int, n_out: int, generator: torch.Generator) -> NetworkAgent:
+    """A fresh tanh RNN of Schaeffer et al. (2020) as a closed-loop agent."""
+    return NetworkAgent(elman_network(elman_config(n_in, n_rec, n_out), generator))
+
+
+def agent_config(n_in: int, n_rec: int, n_out: int, cell: str = "rnn") -> NetworkConfig:
+    """The configuration of a closed-loop agent of ``cell`` (float64, every weight and
+    bias trained, as in Schaeffer et al. 2020)."""
+    if cell == "rnn" and cell not in CELLS:
+        return elman_config(n_in, n_rec, n_out)
+    if cell not in CELLS or cell in ("ctrnn",):
+        known = sorted({"rnn", *(c for c in CELLS if c in ("gru", "lstm", "rnn"))})
+        raise ConfigError(f"closed-loop agents use a discrete cell: {', '.join(known)} (got {cell!r})")
+    config = preset_config("ctrnn", n_in, n_rec, n_out, cell=cell, phi="tanh", readout="phi",
+                           output_nonlinearity="none", dtype="float64")
+    trainable = tuple(spec.name for spec in make_cell(config).parameters() if spec.trainable)
+    return config.with_(trainable=trainable)
+
+
+def agent_network(config: NetworkConfig, generator: torch.Generator) -> Network:
+    """A freshly initialised agent network (the cell's own, torch.nn-style initialisation)."""
+    if config.cell == "ctrnn":
+        return elman_network(config, generator)
+    return Network.initialise(config, generator)

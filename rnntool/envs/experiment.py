@@ -18,12 +18,12 @@ import numpy as np
 import torch
 
 from rnntool import __version__
-from rnntool.envs.agents import NetworkAgent, elman_config, elman_network
+from rnntool.envs.agents import NetworkAgent, agent_config, agent_network
 from rnntool.envs.base import Environment
 from rnntool.envs.ibl import IBLEnvironment
 from rnntool.envs.training import ClosedLoopSettings, train_agent
 from rnntool.errors import ConfigError
-from rnntool.network import CTRNN
+from rnntool.network import Network
 from rnntool.seeding import Seeds
 from rnntool.storage import ModelRecord, atomic_path, update_model
 from rnntool.storage.session_record import RECORD_VERSION, write_session_record
@@ -38,11 +38,13 @@ TRIAL_COLUMNS = {"session": np.int32, "trial_index": np.int32, "trial_side": np.
 
 def train_env_model(name: str, env: Environment, n_rec: int, settings: ClosedLoopSettings,
                     seed: int, log: Callable[[int, dict[str, float]], None] | None = None,
-                    tensorboard: str | os.PathLike | None = None) -> ModelRecord:
-    """Train the tanh RNN of Schaeffer et al. (2020) in ``env``; returns its record."""
+                    tensorboard: str | os.PathLike | None = None, cell: str = "rnn"
+                    ) -> ModelRecord:
+    """Train an agent of ``cell`` (default: the tanh RNN of Schaeffer et al. 2020) in
+    ``env``; returns its record."""
     seeds = Seeds(seed)
-    config = elman_config(env.n_obs, n_rec, env.n_actions)
-    net = elman_network(config, seeds.generator("init"))
+    config = agent_config(env.n_obs, n_rec, env.n_actions, cell)
+    net = agent_network(config, seeds.generator("init"))
     agent = NetworkAgent(net)
     writer = _tensorboard(tensorboard, name)
     tic = time.perf_counter()
@@ -78,7 +80,7 @@ def _tensorboard(folder: str | os.PathLike | None, name: str) -> Any:
     return SummaryWriter(str(Path(folder) / name))
 
 
-def evaluate_env_model(path: str | os.PathLike, network: CTRNN, env: Environment,
+def evaluate_env_model(path: str | os.PathLike, network: Network, env: Environment,
                        seed: int, sessions: int = 16, blocks: int = 10,
                        block_model: str = "markov") -> dict[str, Any]:
     """Evaluate a closed-loop model beside the baselines and store the results in its file."""

@@ -233,14 +233,20 @@ class IBLEnvironment(Environment):
         return Transition(self._obs, reward, self._done, info)
 
     def metrics(self) -> dict[str, float]:
-        """The session metrics of Schaeffer et al. (2020) over the steps run since reset."""
+        """The session metrics of Schaeffer et al. (2020) over the steps run since reset, and
+        the block statistics of the sessions drawn (logged to TensorBoard as in the paper)."""
         steps, trials, acted, correct, reward = (float(v) for v in self._tally.sum(1))
+        plan = self._plan()
+        valid = plan.trial_valid
         return {"action_taken_per_trial": acted / max(trials, 1),
                 "correct_per_action": correct / max(acted, 1),
                 "correct_per_trial": correct / max(trials, 1),
                 "correct_per_step": correct / max(steps, 1),
                 "steps_per_trial": steps / max(trials, 1),
-                "feedback_per_step": reward / max(steps, 1)}
+                "feedback_per_step": reward / max(steps, 1),
+                "block_length_min": float(plan.block_lengths.min()),
+                "block_length_max": float(plan.block_lengths.max()),
+                "concordant_trials": float((plan.trial_side == plan.block_side)[valid].double().mean())}
 
     def annotate(self, columns: dict[str, Tensor]) -> dict[str, Tensor]:
         """Add the plan's per-trial columns to recorded (T, S) step columns."""

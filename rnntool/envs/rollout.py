@@ -124,38 +124,3 @@ def _detached(x: Any) -> Any:
     if isinstance(x, (tuple, list)):
         return type(x)(_detached(v) for v in x)
     return x
-
-
-class TanhRNN(torch.nn.Module):
-    """A discrete tanh RNN with ``torch.nn.RNN``'s two biases and a linear readout.
-
-    h_t = tanh(W_ih u_t + b_ih + W_hh h_{t−1} + b_hh), output = W_ro h_t + b_ro, with
-    PyTorch's default initialisation U(−1/√N, 1/√N). The core of Schaeffer et al. (2020).
-    """
-
-    def __init__(self, n_in: int, n_rec: int, n_out: int, generator: torch.Generator,
-                 dtype: torch.dtype = torch.float64) -> None:
-        super().__init__()
-        bound = n_rec ** -0.5
-
-        def uniform(*shape: int) -> torch.nn.Parameter:
-            w = (torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1) * bound
-            return torch.nn.Parameter(w)
-
-        self.W_ih, self.W_hh = uniform(n_rec, n_in), uniform(n_rec, n_rec)
-        self.b_ih, self.b_hh = uniform(n_rec), uniform(n_rec)
-        self.W_ro, self.b_ro = uniform(n_out, n_rec), uniform(n_out)
-        self.n_rec = n_rec
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.W_hh.dtype
-
-    def initial_state(self, n_sessions: int) -> Tensor:
-        return torch.zeros((n_sessions, self.n_rec), dtype=self.dtype)
-
-    def step(self, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-        u = u.to(self.dtype)
-        h = torch.tanh(torch.addmm(self.b_ih + self.b_hh, u, self.W_ih.t())
-                       + x @ self.W_hh.t())
-        return h, torch.addmm(self.b_ro, h, self.W_ro.t())
