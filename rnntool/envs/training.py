@@ -16,11 +16,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from rnntool.engine.optimisers import OPTIMISERS, build_optimiser
 from rnntool.envs.base import Environment
 from rnntool.envs.rollout import rollout
 from rnntool.errors import ConfigError
-
-OPTIMIZERS = ("sgd", "adam")
 
 
 @dataclass
@@ -33,42 +32,39 @@ class ClosedLoopSettings:
     optimizer: str = "sgd"
     lr: float = 1e-3
     momentum: float = 0.1
+    weight_decay: float = 0.0
     truncate: int = 0
     clip: float = 0.0
     log_every: int = 10
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+        if self.optimizer not in OPTIMISERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMISERS)})")
         for key in ("iterations", "sessions", "log_every"):
             if int(getattr(self, key)) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
-        if not self.lr > 0 or self.momentum < 0 or self.truncate < 0 or self.clip < 0:
-            raise ConfigError("lr must be positive; momentum, truncate and clip non-negative")
+        if not self.lr > 0 or min(self.momentum, self.weight_decay, self.truncate, self.clip) < 0:
+            raise ConfigError("lr must be positive; momentum, weight_decay, truncate and clip "
+                              "non-negative")
 
     def config(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def make_optimizer(params: list[torch.nn.Parameter], settings: ClosedLoopSettings
-                   ) -> torch.optim.Optimizer:
-    if settings.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum)
-    return torch.optim.Adam(params, lr=settings.lr)
-
-
-def train_agent(agent: torch.nn.Module, env: Environment, settings: ClosedLoopSettings,
+def train_agent(agent: Any, env: Environment, settings: ClosedLoopSettings,
                 generator: torch.Generator,
                 log: Callable[[int, dict[str, float]], None] | None = None
                 ) -> dict[str, np.ndarray]:
-    """Train ``agent`` in place; returns the history (one entry per logged iteration).
+    """Train ``agent`` (the rollout's step interface plus ``parameters()``) in place; returns
+    the history (one entry per logged iteration).
 
     ``log(iteration, scalars)`` receives the objective, the environment's metrics, the
     gradient norm and the throughput every ``log_every`` iterations.
     """
     env.policy.check_objective(settings.objective)
     params = [p for p in agent.parameters() if p.requires_grad]
-    opt = make_optimizer(params, settings)
+    opt = build_optimiser(params, settings.optimizer, settings.lr, settings.weight_decay,
+                          settings.momentum)
     grad_norm = torch.zeros((), dtype=torch.float64)
 
     def update(objective: torch.Tensor) -> None:
