@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnntool.errors import ConfigError, CorruptFileError
+from rnntool.envs import Environment
+from rnntool.envs.registry import task_or_environment
 from rnntool.network import Network
 from rnntool.storage import ModelRecord, read_model
-from rnntool.tasks import Task, task_from_config
+from rnntool.tasks import Task
 
 
 @dataclass
@@ -19,7 +21,7 @@ class Model:
     path: Path
     record: ModelRecord
     network: Network
-    task: Task
+    task: Task | Environment
 
 
 def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
@@ -27,7 +29,7 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
     record = read_model(path)
     try:
         net = Network.from_numpy(record.network_config(), record.weights, device)
-        task = task_from_config(record.task)
+        task = task_or_environment(record.task)
     except ConfigError as err:
         raise CorruptFileError(f"{path}: stored configuration refused ({err})") from None
     except (TypeError, ValueError, KeyError, AttributeError) as err:

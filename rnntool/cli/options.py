@@ -208,7 +208,7 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
 def check_counts(settings: Any, limits: dict[str, int], what: str) -> None:
     """Refuse settings (attributes of ``settings``) above their limits, before any work."""
     for key, limit in limits.items():
-        value = getattr(settings, key)
+        value = getattr(settings, key, None)
         if value is not None and value > limit:
             raise ConfigError(f"{what} {key}={value} is more than the {limit} allowed")
 
