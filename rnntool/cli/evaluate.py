@@ -6,7 +6,9 @@ import click
 from rich.table import Table
 
 from rnntool.analysis.evaluation import evaluate
-from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
+                                stderr, writable_model_paths)
+from rnntool.cli.options import SEED, count
 from rnntool.envs import Environment
 from rnntool.models import load_model
 from rnntool.storage import update_model
@@ -14,11 +16,11 @@ from rnntool.storage import update_model
 
 @click.command("evaluate")
 @click.argument("models", nargs=-1, required=True)
-@click.option("--trials", type=int, default=2000, show_default=True, help="Test trials (and per coherence).")
-@click.option("--seed", type=int, default=None, help="Test-set seed (default: the model's seed + 1).")
-@click.option("--sessions", type=int, default=16, show_default=True,
+@click.option("--trials", type=count(10**7), default=2000, show_default=True, help="Test trials (and per coherence).")
+@click.option("--seed", type=SEED, default=None, help="Test-set seed (default: the model's seed + 1).")
+@click.option("--sessions", type=count(10**6), default=16, show_default=True,
               help="Closed-loop models: sessions run in parallel (the baselines run the same ones).")
-@click.option("--blocks", type=int, default=10, show_default=True,
+@click.option("--blocks", type=count(10**6), default=10, show_default=True,
               help="Closed-loop models: blocks per evaluation session.")
 @device_option
 @models_dir_option
@@ -32,7 +34,7 @@ def command(models: tuple[str, ...], trials: int, seed: int | None, sessions: in
     if trials < 1:
         raise click.BadParameter("--trials must be ≥ 1")
     paths, results = [], []
-    for path in model_paths(models, models_dir):
+    for path in writable_model_paths(models, models_dir):
         model = load_model(path, device)
         if isinstance(model.task, Environment):
             from rnntool.cli.evaluate_env import evaluate_environment

@@ -9,8 +9,9 @@ import numpy as np
 from rich.table import Table
 
 from rnntool.analysis.fixedpoints import GROUP, FinderSettings, FixedPoints, find_and_store
-from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
-from rnntool.cli.options import parse_assignments
+from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
+                                stderr, writable_model_paths)
+from rnntool.cli.options import MAX_INITS, SEED, check_counts, check_settings, count, parse_assignments
 from rnntool.errors import ConfigError
 
 
@@ -22,15 +23,15 @@ from rnntool.errors import ConfigError
               help="Constant inputs: a named set (zeros, pulses) or a .txt/.csv/.npy file of rows.")
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
-@click.option("--steps", type=int, default=11, show_default=True, help="Inputs along --interpolate.")
-@click.option("--method", type=click.Choice(["exact", "approx"]), default="exact", show_default=True,
-              help="exact: Newton-polished roots (others are slow points); approx: minimise q "
-                   "only, for slow points.")
-@click.option("--n-inits", type=int, default=None, help="Initial states in all (default 1024).")
+@click.option("--steps", type=count(10**5, 2), default=11, show_default=True, help="Inputs along --interpolate.")
+@click.option("--method", type=click.Choice(["exact", "approx"]), default=None,
+              help="exact (default): Newton-polished roots (others are slow points); approx: "
+                   "minimise q only, for slow points.")
+@click.option("--n-inits", type=count(MAX_INITS), default=None, help="Initial states in all (default 1024).")
 @click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]), default=None,
               help="Initial states from visited states plus noise, a box, or both.")
-@click.option("--max-iters", type=int, default=None, help="Adam iterations at most (default 5000).")
-@click.option("--seed", type=int, default=None, help="Seed of the initial states (default: the model's).")
+@click.option("--max-iters", type=count(10**9), default=None, help="Adam iterations at most (default 5000).")
+@click.option("--seed", type=SEED, default=None, help="Seed of the initial states (default: the model's).")
 @click.option("--opt", "finder_opts", multiple=True, metavar="KEY=VALUE",
               help="Any finder setting: " + ", ".join(f.name for f in fields(FinderSettings)) + ".")
 @device_option
@@ -54,7 +55,7 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
     """
     settings = _settings(method, n_inits, init_from, max_iters, seed, finder_opts)
     paths, summaries = [], []
-    for path in model_paths(models, models_dir):
+    for path in writable_model_paths(models, models_dir):
         points, written = find_and_store(path, mode, inputs, interpolate or None, steps, settings,
                                          device)
         if not quiet:
@@ -68,10 +69,17 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
         emit(paths, True, summaries)
 
 
-def _settings(method: str, n_inits: int | None, init_from: str | None, max_iters: int | None,
+def _settings(method: str | None, n_inits: int | None, init_from: str | None, max_iters: int | None,
               seed: int | None, opts: tuple[str, ...]) -> FinderSettings:
-    given = {**parse_assignments(opts, "--opt"), "method": method, "n_inits": n_inits,
-             "init_from": init_from, "max_iters": max_iters, "seed": seed}
+    given = check_settings(FinderSettings, parse_assignments(opts, "--opt"), "--opt")
+    options = {"method": method, "n_inits": n_inits, "init_from": init_from,
+               "max_iters": max_iters, "seed": seed}
+    for key, value in options.items():
+        if value is not None and given.get(key, value) != value:
+            raise ConfigError(f"--opt {key}={given[key]} contradicts "
+                              f"--{key.replace('_', '-')} {value}")
+        if value is not None:
+            given[key] = value
     known = {f.name for f in fields(FinderSettings)}
     unknown = set(given) - known
     if unknown:
@@ -81,6 +89,9 @@ def _settings(method: str, n_inits: int | None, init_from: str | None, max_iters
     except TypeError as err:
         raise ConfigError(f"bad finder settings: {err}") from None
     settings.check()
+    check_counts(settings, {"n_inits": MAX_INITS, "trajectory_trials": 10**6,
+                            "max_iters": 10**9, "newton_iters": 10**6, "manifold_points": 10**6,
+                            "n_modes": 10**5}, "--opt")
     return settings
 
 

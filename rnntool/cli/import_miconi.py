@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from rnntool.cli.common import emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.options import FINITE, NON_NEGATIVE, count
 from rnntool.errors import ConfigError
 from rnntool.importers import import_miconi
 from rnntool.storage import output_path, write_model
@@ -14,12 +15,12 @@ from rnntool.tasks import make_task
 @click.command("import-miconi")
 @click.argument("prefix")
 @click.argument("name")
-@click.option("--N", "contexts", type=int, default=None,
+@click.option("--N", "contexts", type=count(1024), default=None,
               help="Contexts of the cdi task the network was trained on (default 2).")
 @click.option("--rdm", is_flag=True, help="The network was trained on random dot motion.")
-@click.option("-v", "--noise-std", type=float, default=None,
+@click.option("-v", "--noise-std", type=NON_NEGATIVE, default=None,
               help="Input-noise standard deviation the network was trained with (default 0.5).")
-@click.option("--alpha", type=float, default=None,
+@click.option("--alpha", type=FINITE, default=None,
               help="Euler factor for simulating it (default 1/30 as trained; seed 002 used 0.1).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @models_dir_option

@@ -8,7 +8,7 @@ import sys
 import click
 
 from rnntool import __version__
-from rnntool.errors import RnnToolError
+from rnntool.errors import RnnToolError, RunFailedError
 
 #: Modules under rnntool.cli that each define one click command named ``command``; the
 #: command's name is the module's with '-' for '_'. They are imported only when used, so
@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(2, err.format_message())
     except RnnToolError as err:
         _fail(2, str(err))
+    except RunFailedError as err:
+        _fail(1, str(err))
     except KeyboardInterrupt:
         _fail(1, "interrupted")
     except BrokenPipeError:

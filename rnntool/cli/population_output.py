@@ -10,15 +10,16 @@ from rich.table import Table
 
 from rnntool.analysis.population import Population
 from rnntool.cli.common import stderr
+from rnntool.cli.options import SEED, count
 
-seed_option = click.option("--seed", type=int, default=0, show_default=True,
+seed_option = click.option("--seed", type=SEED, default=0, show_default=True,
                            help="Seed of the initial states and of the MDS embedding.")
 reload_option = click.option("--reload", is_flag=True,
                              help="Recompute the distances instead of using the cached file.")
 legacy_rows_option = click.option(
     "--legacy-rows", is_flag=True,
     help="Seed 002's MDS/silhouette on distance-matrix rows used as features (replication only).")
-workers_option = click.option("--workers", type=int, default=None,
+workers_option = click.option("--workers", type=count(1024), default=None,
                               help="Compute the distances on a local Dask cluster of N processes.")
 scheduler_option = click.option("--scheduler", default=None, metavar="ADDRESS",
                                 help="Compute the distances on this running Dask scheduler.")

@@ -10,25 +10,26 @@ from rnntool.analysis.activity import population_activity
 from rnntool.analysis.population import (assemble, cached_distances, population_path,
                                          write_population_file)
 from rnntool.analysis.similarity import METRICS, make_metric, metric_settings, pairwise_distances
-from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option
+from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, read_groups
+from rnntool.cli.options import POSITIVE, count
 from rnntool.cli.population_output import (legacy_rows_option, reload_option, scheduler_option,
                                            seed_option, show_population, workers_option)
 from rnntool.storage.digest import content_digest
-from rnntool.storage.groups import read_group_file
+from rnntool.cli.population_checks import check_components
 
 
 @click.command("svcca")
-@click.argument("group_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("group_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--metric", "metrics", type=click.Choice(sorted(METRICS)), multiple=True,
               default=("svcca",), show_default=True,
               help="Similarity metric; repeat to compute several (one file each).")
-@click.option("--keep", type=float, default=0.95, show_default=True,
+@click.option("--keep", type=POSITIVE, default=0.95, show_default=True,
               help="Variance fraction kept by each model's SVD (svcca, pwcca).")
-@click.option("--components", type=int, default=None,
+@click.option("--components", type=count(10**6), default=None,
               help="Keep this many SVD components instead (svcca, pwcca).")
-@click.option("--levels", type=int, default=10, show_default=True,
+@click.option("--levels", type=count(10**4), default=10, show_default=True,
               help="Probe input levels per context.")
-@click.option("--conditions", type=int, default=None,
+@click.option("--conditions", type=count(10**6), default=None,
               help="Probe conditions in all, split evenly over the contexts (replaces "
                    "--levels; McMahan et al. 2021's distance matrix: 120 with --components 2).")
 @seed_option
@@ -56,14 +57,15 @@ def command(group_file: Path, metrics: tuple[str, ...], keep: float, components:
     """
     chosen = {name: make_metric(name, **metric_settings(name, keep=keep, components=components))
               for name in dict.fromkeys(metrics)}
-    groups = read_group_file(group_file, models_dir)
+    groups = read_groups(group_file, models_dir)
+    check_components(components, groups.models)
     digests = [content_digest(p) for p in groups.models]
     activity = None
     paths, summaries = [], []
     for name, metric in chosen.items():
         parameters = {**metric.parameters(), "seed": seed,
                       **({"conditions": conditions} if conditions else {"levels": levels})}
-        path = population_path(group_file, name)
+        path = population_path(groups.source, name)
         distances = None if reload else cached_distances(path, "svcca", name, parameters,
                                                          groups, digests)
         cached = distances is not None

@@ -11,14 +11,14 @@ from rnntool.analysis.population import (assemble, cached_distances, population_
                                          write_population_file)
 from rnntool.analysis.topology import (DESCRIPTORS, GraphSettings, stored_or_found,
                                        topology_digest, topology_distances)
-from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, read_groups, stderr
+from rnntool.cli.options import MAX_INITS, POSITIVE, count
 from rnntool.cli.population_output import legacy_rows_option, reload_option, seed_option, show_population
-from rnntool.storage.groups import read_group_file
 from rnntool.storage.population_file import read_population
 
 
 @click.command("topology")
-@click.argument("group_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("group_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--descriptor", type=click.Choice(DESCRIPTORS), default="graph", show_default=True,
               help="graph: fixed-point graphs compared with the Weisfeiler–Lehman kernel; "
                    "mcmahan: seed 002's nearest-neighbour input labels (replication).")
@@ -27,11 +27,11 @@ from rnntool.storage.population_file import read_population
 @click.option("--method", type=click.Choice(METHODS), default="exact", show_default=True,
               help="Fixed-point method for points that must still be found (stored exact "
                    "roots are used first, then stored approximate points).")
-@click.option("--n-inits", type=int, default=1024, show_default=True,
+@click.option("--n-inits", type=count(MAX_INITS), default=1024, show_default=True,
               help="Initial states of the fixed-point search, for points still to be found.")
-@click.option("--epsilon", type=float, default=1e-2, show_default=True,
+@click.option("--epsilon", type=POSITIVE, default=1e-2, show_default=True,
               help="Offset from a saddle along its unstable eigenvectors (graph).")
-@click.option("--max-steps", type=int, default=3000, show_default=True,
+@click.option("--max-steps", type=count(10**8), default=3000, show_default=True,
               help="Step budget of the integration from each saddle (graph).")
 @seed_option
 @reload_option
@@ -57,7 +57,7 @@ def command(group_file: Path, descriptor: str, mode: str, method: str, n_inits: 
     finder = FinderSettings(method=method, n_inits=n_inits)
     finder.check()
     graph = GraphSettings(epsilon=epsilon, max_steps=max_steps)
-    groups = read_group_file(group_file, models_dir)
+    groups = read_groups(group_file, models_dir)
     points = []
     for path in groups.models:
         points.append(stored_or_found(path, mode, finder, device))
@@ -66,7 +66,7 @@ def command(group_file: Path, descriptor: str, mode: str, method: str, n_inits: 
     digests = [topology_digest(p, pts.key) for p, pts in zip(groups.models, points)]
     parameters = {"descriptor": descriptor, "mode": mode, "method": method, "seed": seed,
                   **({"graph": graph.config()} if descriptor == "graph" else {})}
-    path = population_path(group_file, "topology")
+    path = population_path(groups.source, "topology")
     distances = None if reload else cached_distances(path, "topology", descriptor, parameters,
                                                      groups, digests)
     cached = distances is not None

@@ -8,9 +8,11 @@ from dataclasses import fields
 import click
 
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
-from rnntool.cli.options import parse_assignments, parse_range
+from rnntool.cli.options import (FINITE, FRACTION, MAX_SEED, NON_NEGATIVE, SEED, check_settings,
+                                 count, parse_assignments, parse_range)
+from rnntool.cli.train_checks import check_network_size, finish_record
 from rnntool.envs import ENVIRONMENTS
-from rnntool.errors import ConfigError
+from rnntool.errors import ConfigError, RunFailedError
 from rnntool.rules import PREFIXES, RULES
 from rnntool.storage import expand_stdin, output_path, write_model
 from rnntool.tasks import TASKS, make_task
@@ -32,47 +34,47 @@ def _rules_help() -> str:
                    "else the task's rule.")
 @click.option("--task", "task_name", type=click.Choice(sorted(TASKS) + sorted(ENVIRONMENTS)),
               default=None, help="Task (default cdi; --rdm selects rdm); ibl is closed-loop.")
-@click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
+@click.option("--N", "contexts", type=count(1024), default=None, help="Number of contexts K of the N-CDI task.")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
-@click.option("-v", "--noise-std", type=float, default=None,
+@click.option("-v", "--noise-std", type=NON_NEGATIVE, default=None,
               help="Standard deviation of the task's input noise (the original README called "
                    "it a variance; it multiplies N(0, 1) samples). Default 0.5.")
-@click.option("-m", "--mean", "coherence_max", type=float, default=None,
+@click.option("-m", "--mean", "coherence_max", type=FINITE, default=None,
               help="Upper bound of the coherence μ ~ U[0, m) (default 0.1857).")
-@click.option("--bits", type=int, default=None, help="Number of bits of the flipflop task.")
+@click.option("--bits", type=count(1024), default=None, help="Number of bits of the flipflop task.")
 @click.option("--task-opt", multiple=True, metavar="KEY=VALUE", help="Any other task setting.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=int, default=None, help="Number of recurrent units (default: the task's, else 50).")
+@click.option("--n-rec", type=count(65536), default=None, help="Number of recurrent units (default: the task's, else 50).")
 @click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
 @click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
-@click.option("--alpha", type=float, default=None, help="Euler factor dt/τ.")
-@click.option("--noise-in", type=float, default=None, help="Network input noise σ_in (√(2/α) convention).")
-@click.option("--noise-rec", type=float, default=None, help="Recurrent noise σ_rec (√(2/α) convention).")
+@click.option("--alpha", type=FINITE, default=None, help="Euler factor dt/τ.")
+@click.option("--noise-in", type=NON_NEGATIVE, default=None, help="Network input noise σ_in (√(2/α) convention).")
+@click.option("--noise-rec", type=NON_NEGATIVE, default=None, help="Recurrent noise σ_rec (√(2/α) convention).")
 @click.option("--init", default=None, help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
-@click.option("--g", type=float, default=None, help="Gain of the recurrent initialisation.")
+@click.option("--g", type=NON_NEGATIVE, default=None, help="Gain of the recurrent initialisation.")
 @click.option("--train", "trainable", default=None,
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
-@click.option("--max-iters", type=int, default=None, help="Budget of iterations/generations/trials.")
+@click.option("--max-iters", type=count(10**9), default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
 @click.option("--stop", "stop_specs", multiple=True, metavar="RULE",
               help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
                    "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'. Default: the task's "
                    "('val_accuracy>=0.9 for 10' for tasks with a correct answer).")
-@click.option("--stop-threshold", type=float, default=None,
+@click.option("--stop-threshold", type=FRACTION, default=None,
               help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW' (default 0.9).")
-@click.option("--stop-window", type=click.IntRange(min=1), default=None,
+@click.option("--stop-window", type=count(10**6), default=None,
               help="Window of --stop-threshold (default 10).")
-@click.option("--validate-from", type=float, default=0.75, show_default=True,
+@click.option("--validate-from", type=FRACTION, default=0.75, show_default=True,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
-@click.option("--validate-every", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--validate-every", type=count(10**9), default=1, show_default=True,
               help="Validate every K units of progress (stopping windows count checks).")
-@click.option("--validation-trials", type=click.IntRange(min=20), default=2000, show_default=True,
+@click.option("--validation-trials", type=click.IntRange(20, 10**6), default=2000, show_default=True,
               help="Size of the held-out validation set.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @device_option
@@ -114,7 +116,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
                                  models_dir, overwrite, as_json, quiet, unsupported)
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
-                     **parse_assignments(task_opt, "--task-opt")}
+                     **check_settings(TASKS[task_name], parse_assignments(task_opt, "--task-opt"),
+                                      "--task-opt")}
     if contexts is not None:
         if task_name != "cdi":
             raise click.UsageError("--N applies to the cdi task only")
@@ -125,27 +128,42 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
                      if trainable else None)
-    rule_settings = {**parse_assignments(rule_opts, "--opt"), "max_iters": max_iters}
-    paths, summaries = [], []
-    for name, job_seed in jobs:
+    rule_opts_given = parse_assignments(rule_opts, "--opt")
+    plans, targets = [], set()
+    for name, job_seed in jobs:  # everything is checked before the first model trains
         path = output_path(name, models_dir)
         if path.exists() and not overwrite:
             raise ConfigError(f"{path} exists; pass --overwrite to replace it")
+        if path.resolve() in targets:
+            raise ConfigError(f"{path} is named twice")
+        targets.add(path.resolve())
+        if not 0 <= job_seed <= MAX_SEED:
+            raise ConfigError(f"seed {job_seed} of {name} does not fit in 64 bits")
         rule_cls = rule_for(name, task, rule)
+        rule_settings = check_settings(rule_cls, rule_opts_given, "--opt")
+        if max_iters is not None:
+            rule_settings["max_iters"] = max_iters
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
+        check_network_size(net_config, learning_rule)
         settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
                                  stop_window=stop_window, stop_threshold=stop_threshold,
                                  validate_from=validate_from, validate_every=validate_every,
                                  validation_trials=validation_trials, device=device)
         stopping_for(task, learning_rule, settings)
+        plans.append((job_seed, path, rule_cls, learning_rule, net_config, settings))
+    paths, summaries, failures = [], [], []
+    for job_seed, path, rule_cls, learning_rule, net_config, settings in plans:
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
                          f"N={net_config.n_rec}, seed {job_seed}")
         record = train(path.stem, task, learning_rule, net_config, settings,
                        None if quiet else stderr)
-        write_model(path, record)
+        written, failure = finish_record(path, record, write_model)
+        failures += [failure] if failure else []
+        if not written:
+            continue
         t = record.training
         best = f"best_{t['primary_metric']}"
         if not quiet:
@@ -159,6 +177,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             emit([path])
     if as_json:
         emit(paths, True, summaries)
+    if failures:
+        raise RunFailedError("; ".join(failures))
 
 
 def _jobs(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, int]]:
