@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnntool.envs import Environment
+from rnntool.errors import ConfigError
 from rnntool.envs.registry import task_or_environment
 from rnntool.network import Network
 from rnntool.storage import ModelRecord, read_model
@@ -28,3 +29,13 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
     record = read_model(path)
     net = Network.from_numpy(record.network_config(), record.weights, device)
     return Model(Path(path), record, net, task_or_environment(record.task))
+
+
+def open_loop(model: Model, analysis: str) -> Model:
+    """``model`` itself when its task is open-loop; a one-line ConfigError naming the
+    analysis for a closed-loop model (environments have no trial batches to probe)."""
+    if isinstance(model.task, Environment):
+        raise ConfigError(f"{model.path}: {analysis} needs an open-loop task, and "
+                          f"{model.record.name} was trained in the closed-loop environment "
+                          f"{model.task.name!r}")
+    return model
