@@ -35,3 +35,13 @@ def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
     except (TypeError, ValueError, KeyError, AttributeError) as err:
         raise CorruptFileError(f"{path}: damaged stored configuration ({err})") from None
     return Model(Path(path), record, net, task)
+
+
+def open_loop(model: Model, analysis: str) -> Model:
+    """``model`` itself when its task is open-loop; a one-line ConfigError naming the
+    analysis for a closed-loop model (environments have no trial batches to probe)."""
+    if isinstance(model.task, Environment):
+        raise ConfigError(f"{model.path}: {analysis} needs an open-loop task, and "
+                          f"{model.record.name} was trained in the closed-loop environment "
+                          f"{model.task.name!r}")
+    return model
