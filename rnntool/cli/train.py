@@ -28,8 +28,9 @@ def _rules_help() -> str:
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
-@click.option("--task", "task_name", type=click.Choice(sorted(TASKS)), default=None,
-              help="Task (default cdi; --rdm selects rdm).")
+@click.option("--task", "task_name", default=None,
+              help=f"Task (default cdi; --rdm selects rdm): {', '.join(sorted(TASKS))}; a comma "
+                   "list (one network, all tasks), FILE.py:Class or neurogym:ENV_ID.")
 @click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=float, default=None,
