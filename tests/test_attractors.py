@@ -123,3 +123,30 @@ def test_bad_tracing_settings_are_config_errors(kwargs: dict) -> None:
     anchors = np.array([[0.0] * 6, [1.0] + [0.0] * 5])
     with pytest.raises(ConfigError):
         trace_attractor(_parabola_view(), anchors, np.zeros(1), **kwargs)
+
+
+def test_memory_task_setups_anchor_the_line_the_stimulus_writes_on() -> None:
+    """A linear integrator along v stores the number shown; both setups trace that line."""
+    from rnntool.analysis.attractor_setups import trace_task
+    from rnntool.tasks import make_task
+
+    n, rng = 6, np.random.default_rng(3)
+    v = rng.standard_normal(n)
+    v /= np.linalg.norm(v)
+    w_in = np.zeros((n, 2))
+    w_in[:, 0] = v
+    config = NetworkConfig(n_in=2, n_rec=n, alpha=0.1, phi="linear", dtype="float64")
+    params = {"W_in": torch.as_tensor(w_in)[None], "W_rec": torch.as_tensor(np.outer(v, v))[None],
+              "b": torch.zeros(1, n), "W_out": torch.zeros(1, 1, n), "b_out": torch.zeros(1, 1),
+              "x0": torch.zeros(1, n)}
+    task = make_task("memory_anti_number")
+    traces = trace_task(view_of(CTRNN(config, params)), task, np.zeros(n), "line", n_points=9,
+                        eig_tol=1e-8)
+    assert [label for label, _ in traces] == ["delay", "recall"]
+    for _, trace in traces:
+        along = trace.points @ v
+        assert np.abs(trace.points - np.outer(along, v)).max() < 1e-10
+        assert along.min() == pytest.approx(-2.0, abs=1e-6) and along.max() == pytest.approx(2.0, abs=1e-6)
+        assert trace.counts()["marginal"] == 9
+    with pytest.raises(ConfigError):
+        trace_task(view_of(CTRNN(config, params)), make_task("dmts"), np.zeros(n))
