@@ -266,3 +266,18 @@ def test_neurogym_tasks_adapt_or_explain_the_missing_extra() -> None:
     assert task_from_config(task.config()).n_steps == task.n_steps
     with pytest.raises(ConfigError):
         make_task("neurogym:NoSuchTask-v9")
+
+
+def test_the_documented_worked_example_runs(tmp_path: Path) -> None:
+    text = (Path(__file__).parent.parent / "docs" / "user_tasks.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "my_tasks.py"
+    path.write_text(code)
+    task = make_task(f"{path}:Interval", long=1000.0)
+    batch = task.sample(64, _gen())
+    assert batch.inputs.shape == (64, task.n_steps, 2)
+    assert float(task.loss(batch.targets, batch)) == 0.0
+    assert bool(task.correct(batch.targets, batch).all())
+    longer = batch.conditions["long"].bool()
+    assert 0 < int(longer.sum()) < 64
+    assert bool(task.correct(batch.targets[..., [0, 2, 1]], batch).logical_not().all())
