@@ -50,7 +50,11 @@ def per_task_scores(net: Any, task: Task, generator: torch.Generator, trials: in
                     ) -> dict[str, dict[str, float]]:
     """``{task name: {"mse", "accuracy" (where defined), "trials"}}`` on a fresh validation set."""
     batch = task.validation_batch(generator, trials)
-    outputs = network_outputs(net, batch, generator)
+    return score_outputs(task, network_outputs(net, batch, generator), batch)
+
+
+def score_outputs(task: Task, outputs: torch.Tensor, batch: Batch) -> dict[str, dict[str, float]]:
+    """Scores of outputs (B, T, n_out) on ``batch``, per task of a task list."""
     subtasks = getattr(task, "tasks", None)
     if not subtasks:
         return {task.name: _scores(task, outputs, batch)}
@@ -69,11 +73,20 @@ def psychometric_grid(net: Any, task: CDDM, generator: torch.Generator, repeats:
         raise ConfigError(f"the psychometric grid needs the cddm task, not {task.name!r}")
     if repeats < 1:
         raise ConfigError(f"repeats must be ≥ 1, got {repeats}")
+    batch = grid_batch(task, repeats, generator)
+    return grid_from_outputs(task, network_outputs(net, batch, generator), batch, repeats)
+
+
+def grid_batch(task: CDDM, repeats: int, generator: torch.Generator) -> Batch:
+    """Every grid condition, ``repeats`` times (repeat slowest)."""
     conditions = task.all_conditions()
-    count = len(conditions["context"])
-    index = torch.arange(count).repeat(repeats)
-    batch = task.build({k: v[index] for k, v in conditions.items()}, generator)
-    outputs = network_outputs(net, batch, generator)
+    index = torch.arange(len(conditions["context"])).repeat(repeats)
+    return task.build({k: v[index] for k, v in conditions.items()}, generator)
+
+
+def grid_from_outputs(task: CDDM, outputs: torch.Tensor, batch: Batch, repeats: int) -> dict[str, Any]:
+    """The psychometric grid of outputs (B, T, n_out) on :func:`grid_batch`'s trials."""
+    count = len(batch) // repeats
     right = (task.choice(outputs, batch) == 1).double().reshape(repeats, count).mean(0)
     mse = _mse(outputs, batch).double().reshape(repeats, count).mean(0)
     n = len(task.coherences)

@@ -13,7 +13,7 @@ each trial's task index.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,8 +41,6 @@ class MultiTask(Task):
     tasks: tuple[Task, ...] = ()
     mix: str = "batch"
 
-    name: ClassVar[str] = "multitask"
-
     def __post_init__(self) -> None:
         self.tasks = tuple(self.tasks)
         self.check()
@@ -65,7 +63,8 @@ class MultiTask(Task):
             raise ConfigError(f"mix must be one of {', '.join(MIXES)}, got {self.mix!r}")
 
     @property
-    def label(self) -> str:
+    def name(self) -> str:  # type: ignore[override]
+        """The task list as given: ``delaygo,delayanti``."""
         return ",".join(t.name for t in self.tasks)
 
     @property
@@ -81,7 +80,7 @@ class MultiTask(Task):
         return max(t.n_steps for t in self.tasks)
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.label, "mix": self.mix, "tasks": [t.config() for t in self.tasks]}
+        return {"name": self.name, "mix": self.mix, "tasks": [t.config() for t in self.tasks]}
 
     # building batches ------------------------------------------------------------------
     def embed(self, parts: list[tuple[int, Batch]]) -> Batch:
@@ -174,7 +173,7 @@ class MultiTask(Task):
             rows.append(full)
             labels += [f"{task.name} {n}" for n in names]
         if not rows:
-            raise ConfigError(f"none of the tasks {self.label} is made of periods")
+            raise ConfigError(f"none of the tasks {self.name} is made of periods")
         return np.concatenate(rows), labels
 
     def embed_inputs(self, k: int, values: Tensor) -> Tensor:
@@ -187,7 +186,7 @@ class MultiTask(Task):
     def task_index(self, name: str) -> int:
         names = [t.name for t in self.tasks]
         if name not in names:
-            raise ConfigError(f"no task {name!r} in {self.label}")
+            raise ConfigError(f"no task {name!r} in {self.name}")
         return names.index(name)
 
 

@@ -1,0 +1,110 @@
+"""Task-suite analyses on model files: traced attractors stored and drawn, period and sweep
+inputs, per-task scores and the CDDM psychometric grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+import torch
+
+from rnntool.analysis.attractor_store import load_traces
+from rnntool.analysis.task_analyses import load_sweep, period_input_set, store_sweep, trace_and_store
+from rnntool.analysis.task_scores import grid_batch, grid_from_outputs, score_outputs
+from rnntool.errors import ConfigError, RnnToolError
+from rnntool.network.config import NetworkConfig
+from rnntool.plotting.task_figures import attractor_figure, psychometric_grid_figure
+from rnntool.storage import ModelRecord, write_model
+from rnntool.tasks import make_task
+
+
+@pytest.fixture()
+def integrator_file(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """A linear network that integrates the memory task's stimulus along v (a line attractor)."""
+    n, rng = 6, np.random.default_rng(4)
+    v = rng.standard_normal(n)
+    v /= np.linalg.norm(v)
+    w_in = np.zeros((n, 2))
+    w_in[:, 0] = v
+    config = NetworkConfig(n_in=2, n_rec=n, n_out=1, alpha=0.1, phi="linear", dtype="float64")
+    weights = {"W_in": w_in, "W_rec": np.outer(v, v), "b": np.zeros(n), "W_out": -v[None],
+               "b_out": np.zeros(1), "x0": np.zeros(n)}
+    record = ModelRecord("integrator", make_task("memory_anti_number").config(), config.to_dict(),
+                         {"name": "bptt"}, 0, weights)
+    path = tmp_path / "integrator.h5"
+    write_model(path, record)
+    return path, v
+
+
+def test_traced_line_is_stored_exactly_and_drawn(integrator_file: tuple[Path, np.ndarray],
+                                                 tmp_path: Path) -> None:
+    path, v = integrator_file
+    with pytest.raises(RnnToolError):
+        load_traces(path)
+    traces, written = trace_and_store(path, "line", n_points=7, eig_tol=1e-8)
+    assert written == path
+    stored = load_traces(path)["line"]
+    assert [label for label, _ in stored] == ["delay", "recall"]
+    for (_, made), (_, read) in zip(traces, stored):
+        assert np.array_equal(made.points, read.points) and np.array_equal(made.right, read.right)
+        assert read.closed is False and read.alpha == 0.1 and read.counts()["marginal"] == 7
+        along = read.points @ v
+        assert along.min() == pytest.approx(-2.0, abs=1e-6) and along.max() == pytest.approx(2.0, abs=1e-6)
+    figure = attractor_figure(stored, -v[None], "integrator")
+    out = tmp_path / "trace.png"
+    figure.savefig(out)
+    assert out.stat().st_size > 10_000
+    with pytest.raises(ConfigError):
+        trace_and_store(path, "spiral")
+
+
+def test_period_and_sweep_input_sets(integrator_file: tuple[Path, np.ndarray]) -> None:
+    task = make_task("delaygo,delayanti")
+    arr, labels, stem = period_input_set(task, inputs="periods")
+    assert stem == "periods" and arr.shape == (8, 5) and len(labels) == 8
+    assert labels[0] == "delaygo fix/delay" and arr[0].tolist() == [1, 0, 0, 1, 0]
+    arr, labels, stem = period_input_set(task, sweep="stim:delay", interp=4)
+    assert arr.shape == (4 * 5, 5) and stem == "sweep4-stim-delay"
+    assert period_input_set(task) is None
+    with pytest.raises(ConfigError):
+        period_input_set(make_task("cdi"), inputs="periods")
+    with pytest.raises(ConfigError):
+        period_input_set(task, sweep="stim:nothing")
+    path, _ = integrator_file
+    store_sweep(path, "k", task, "delaygo.delay:delayanti.delay", 10)
+    sweep = load_sweep(path, "k")
+    assert sweep.inputs.shape == (1, 11, 5) and sweep.positions[-1] == 1.0
+    assert sweep.labels == ["delaygo.delay→delayanti.delay (stimulus=1)"]
+    assert load_sweep(path, "other") is None
+
+
+def test_scores_per_task_of_a_list() -> None:
+    task = make_task("delaygo,dms", mix="trial")
+    batch = task.validation_batch(torch.Generator().manual_seed(0), 40)
+    perfect = score_outputs(task, batch.targets, batch)
+    assert set(perfect) == {"delaygo", "dms"}
+    assert all(s["mse"] == 0.0 and s["accuracy"] == 1.0 and s["trials"] == 20 for s in perfect.values())
+    silent = score_outputs(task, torch.zeros_like(batch.targets), batch)
+    assert silent["delaygo"]["accuracy"] == 0.0 and silent["delaygo"]["mse"] > 0
+
+
+def test_psychometric_grid_of_ideal_outputs(tmp_path: Path) -> None:
+    task = make_task("cddm")
+    batch = grid_batch(task, 2, torch.Generator().manual_seed(0))
+    assert len(batch) == 2 * 338
+    outputs = batch.targets.clone()
+    grid = grid_from_outputs(task, outputs, batch, 2)
+    coh = grid["coherences"]
+    right = grid["fraction_right"]
+    assert right.shape == (2, 13, 13) and float(np.abs(grid["mse"]).max()) == 0.0
+    assert np.array_equal(right[0], np.broadcast_to((coh > 0)[:, None], (13, 13)).astype(float))
+    assert np.array_equal(right[1], np.broadcast_to((coh > 0)[None, :], (13, 13)).astype(float))
+    figure = psychometric_grid_figure(grid)
+    out = tmp_path / "grid.png"
+    figure.savefig(out)
+    assert out.stat().st_size > 10_000
