@@ -108,3 +108,31 @@ def test_psychometric_grid_of_ideal_outputs(tmp_path: Path) -> None:
     out = tmp_path / "grid.png"
     figure.savefig(out)
     assert out.stat().st_size > 10_000
+
+
+def test_fixed_points_at_period_inputs_and_along_a_sweep(tmp_path: Path) -> None:
+    """A linear network x ← (1−α)x + α(W x + W_in u) with W = 0.5 I has one fixed point per
+    input, x* = 2 W_in u: found at every period input and at every point of a sweep."""
+    from rnntool.analysis.fixedpoints import FinderSettings, load_fixed_points
+    from rnntool.analysis.task_analyses import find_at_task_inputs
+
+    task = make_task("delaygo,delayanti", smoothing=0)
+    n, rng = 5, np.random.default_rng(5)
+    w_in = rng.standard_normal((n, task.n_in))
+    config = NetworkConfig(n_in=task.n_in, n_rec=n, n_out=3, alpha=0.2, phi="linear", dtype="float64")
+    weights = {"W_in": w_in, "W_rec": 0.5 * np.eye(n), "b": np.zeros(n), "W_out": np.zeros((3, n)),
+               "b_out": np.zeros(3), "x0": np.zeros(n)}
+    path = tmp_path / "linear.h5"
+    write_model(path, ModelRecord("linear", task.config(), config.to_dict(), {"name": "bptt"}, 0, weights))
+    settings = FinderSettings(method="exact", n_inits=64)
+    assert find_at_task_inputs(path, None, None, 20, settings) is None
+    points, _ = find_at_task_inputs(path, "periods", None, 20, settings)
+    assert len(points.inputs) == 8
+    for i, u in enumerate(points.inputs):
+        found = points.x[points.input_index == i]
+        assert len(found) == 1 and np.allclose(found[0], 2 * w_in @ u, atol=1e-8)
+    points, _ = find_at_task_inputs(path, None, "delaygo.go:delayanti.go", 4, settings)
+    stored = load_fixed_points(path, points.key)
+    sweep = load_sweep(path, points.key)
+    assert sweep.inputs.shape == (1, 5, task.n_in) and len(stored.inputs) == 5
+    assert np.allclose(stored.inputs, sweep.inputs[0])

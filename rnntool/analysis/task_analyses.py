@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,31 @@ def load_sweep(path: str | os.PathLike, key: str) -> Sweep | None:
     if tree is None:
         return None
     return Sweep(np.asarray(tree["inputs"]), [str(s) for s in tree["labels"]], np.asarray(tree["positions"]))
+
+
+def find_at_task_inputs(path: str | os.PathLike, inputs: str | None, sweep: str | None,
+                        interp: int, settings: Any, device: str = "cpu") -> tuple[Any, Path] | None:
+    """Fixed points of a stored model at its task's period inputs or along sweeps, stored
+    like every fixed-point result (with the sweep's layout); None when neither is asked for."""
+    from rnntool.analysis.fixedpoints import (FinderSettings, find_fixed_points, result_key,
+                                              store_fixed_points)
+    from rnntool.models import load_model
+
+    if inputs != "periods" and sweep is None:
+        return None
+    model = load_model(path, device)
+    arr, labels, stem = period_input_set(model.task, inputs, sweep, interp)
+    settings = settings or FinderSettings()
+    if settings.seed is None:
+        settings = replace(settings, seed=model.record.seed)
+    key = result_key(stem, settings.method)
+    # initial states from trials of every task of a list, not one task per batch
+    task = replace(model.task, mix="trial") if getattr(model.task, "tasks", None) else model.task
+    points = find_fixed_points(model.network, arr, task, settings, labels, key)
+    written = store_fixed_points(path, points)
+    if sweep is not None:
+        store_sweep(path, key, model.task, sweep, interp)
+    return points, written
 
 
 def trace_and_store(path: str | os.PathLike, kind: str, n_points: int = 31, eig_tol: float = 1e-2,

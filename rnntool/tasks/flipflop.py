@@ -12,7 +12,10 @@ Recommended training command (tanh rates read out, every weight trained)::
         --opt lr=1e-2 --opt batch_size=64
 
 The task's :attr:`network_defaults` make ``--preset ctrnn`` with W_in, W_rec, b and W_out
-trained the default for this task.
+trained the default for this task. ``variant=engellab`` trains instead with the engellab
+pipeline's configuration for this task (a 50-unit tanh rate network, spectral radius 1.2,
+noise 0.03, Adam lr 0.02 with weight decay, orthogonality and rate penalties, 1000
+iterations); the trials are the same.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, Task, check_positive
 from rnntool.tasks.static_inputs import constant_inputs
 
+VARIANTS = ("standard", "engellab")
+
 
 @dataclass
 class FlipFlop(Task):
@@ -39,6 +44,7 @@ class FlipFlop(Task):
     refractory: int = 10
     mean_pulses: float = 6.0
     accuracy_fraction: float = 0.9
+    variant: str = "standard"
 
     name: ClassVar[str] = "flipflop"
     network_defaults: ClassVar[dict[str, Any]] = {
@@ -54,6 +60,8 @@ class FlipFlop(Task):
             raise ConfigError("refractory must be at least pulse_steps (pulses must not overlap)")
         if not 0 < self.accuracy_fraction <= 1:
             raise ConfigError("accuracy_fraction must lie in (0, 1]")
+        if self.variant not in VARIANTS:
+            raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
 
     @property
     def n_in(self) -> int:
