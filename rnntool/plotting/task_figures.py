@@ -114,7 +114,7 @@ def sweep_figure(positions: np.ndarray, segments: list[str], points: list[list[t
     cols = min(len(segments), 3)
     rows = -(-len(segments) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False,
-                             constrained_layout=True)
+                             sharey=True, constrained_layout=True)
     colours = plt.get_cmap("viridis")(np.linspace(0, 1, len(positions)))
     for s, (label, found) in enumerate(zip(segments, points)):
         ax = axes[s // cols, s % cols]
@@ -134,4 +134,22 @@ def sweep_figure(positions: np.ndarray, segments: list[str], points: list[list[t
     return fig
 
 
-__all__ = ["CLASSES", "attractor_figure", "psychometric_grid_figure", "sweep_figure"]
+def sweep_figure_of(points: Any, sweep: Any) -> plt.Figure:
+    """:func:`sweep_figure` of stored fixed points (``FixedPoints``) found along ``sweep``."""
+    fixed = points.is_fixed
+    x, stable = points.x[fixed], points.stable_map[fixed]
+    which = points.input_index[fixed]
+    centred = x - x.mean(0) if len(x) else x
+    pcs = np.linalg.svd(centred, full_matrices=False)[2] if len(x) > 1 else np.eye(points.x.shape[1])
+    found = []
+    for segment in sweep.inputs:
+        row = []
+        for u in segment:
+            match = np.flatnonzero(np.abs(points.inputs - u).max(1) < 1e-9)
+            sel = np.isin(which, match)
+            row.append((x[sel], stable[sel]))
+        found.append(row)
+    return sweep_figure(sweep.positions, sweep.labels, found, pcs)
+
+
+__all__ = ["CLASSES", "attractor_figure", "psychometric_grid_figure", "sweep_figure", "sweep_figure_of"]
