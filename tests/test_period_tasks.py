@@ -109,9 +109,14 @@ def test_delay_correct_rule_needs_fixation_then_the_right_response() -> None:
     batch = task.sample(8, _gen())
     perfect = batch.targets.clone()
     assert bool(task.correct(perfect, batch).all())
+    tl = task.timeline(batch)
     early = perfect.clone()
-    early[:, 0, 0] = 0.0  # fixation broken at the first step
+    early[:, 3, 1:] = 0.8  # a premature response in the fixation period
     assert not bool(task.correct(early, batch).any())
+    released = perfect.clone()
+    released[torch.arange(8), tl.onsets[:, 3] - 1, 0] = 0.2  # fixation released before go
+    assert not bool(task.correct(released, batch).any())
+    assert bool(task.correct(perfect[None].expand(2, -1, -1, -1), batch).all())
     swapped = perfect[..., [0, 2, 1]]
     assert not bool(task.correct(swapped, batch).any())
 

@@ -79,11 +79,15 @@ class DelayTask(PeriodTask):
         return fix
 
     def fixated(self, outputs: Tensor, batch: Batch) -> Tensor:
-        """The fixation output stays above threshold at every scored step before go (…, B)."""
+        """No response output above threshold at any scored step before go, and the fixation
+        output above threshold at the last step before go (…, B)."""
         timeline = self.timeline(batch)
-        before = (timeline.period < timeline.index("go")) & (batch.mask[..., 0] > 0)
-        broken = (outputs[..., 0] <= self.threshold) & before.to(outputs.device)
-        return ~broken.any(-1)
+        go = timeline.index("go")
+        before = ((timeline.period < go) & (batch.mask[..., 0] > 0)).to(outputs.device)
+        premature = ((outputs[..., 1:].max(-1).values > self.threshold) & before).any(-1)
+        last = (timeline.onsets[:, go] - 1).to(outputs.device)
+        held = outputs[..., 0].gather(-1, last.expand(*outputs.shape[:-3], -1)[..., None])[..., 0]
+        return ~premature & (held > self.threshold)
 
     def chose(self, outputs: Tensor, batch: Batch, channel: Tensor) -> Tensor:
         """Fixated, released fixation in go, and response ``channel`` (1 or 2) won above
