@@ -12,7 +12,7 @@ from typing import Any
 from rnntool.errors import ConfigError
 
 PARAMETER_NAMES = ("W_in", "W_rec", "b", "W_out", "b_out", "x0")
-INITIALISATIONS = ("mcmahan", "gaussian", "spectral", "fullforce", "miconi")
+INITIALISATIONS = ("mcmahan", "gaussian", "spectral", "fullforce", "miconi", "identity")
 
 
 @dataclass(frozen=True)
