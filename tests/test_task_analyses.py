@@ -136,3 +136,24 @@ def test_fixed_points_at_period_inputs_and_along_a_sweep(tmp_path: Path) -> None
     sweep = load_sweep(path, points.key)
     assert sweep.inputs.shape == (1, 5, task.n_in) and len(stored.inputs) == 5
     assert np.allclose(stored.inputs, sweep.inputs[0])
+
+
+def test_fixedpoints_command_traces_and_sweeps(integrator_file: tuple[Path, np.ndarray],
+                                               capsys: pytest.CaptureFixture) -> None:
+    from rnntool.cli.main import main
+
+    path, _ = integrator_file
+    with pytest.raises(SystemExit) as done:
+        main(["fixedpoints", str(path), "--trace", "line", "--trace-points", "5", "--eig-tol", "1e-8"])
+    out = capsys.readouterr()
+    assert done.value.code == 0 and out.out.strip() == str(path)
+    assert "marginal" in out.err and load_traces(path, "line")["line"][0][1].counts()["marginal"] == 5
+    with pytest.raises(SystemExit) as done:
+        main(["fixedpoints", str(path), "--inputs", "periods", "--n-inits", "32", "-q"])
+    assert done.value.code == 0
+    for bad in (["--trace", "line", "--inputs", "periods"], ["--sweep", "stim:delay", "--mode", "large"],
+                ["--sweep", "nothing:delay"], ["--trace", "spiral"]):
+        with pytest.raises(SystemExit) as done:
+            main(["fixedpoints", str(path), *bad])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and len(err.strip().splitlines()) == 1, (bad, err)
