@@ -149,6 +149,10 @@ def test_fixedpoints_command_traces_and_sweeps(integrator_file: tuple[Path, np.n
     assert done.value.code == 0 and out.out.strip() == str(path)
     assert "marginal" in out.err and load_traces(path, "line")["line"][0][1].counts()["marginal"] == 5
     with pytest.raises(SystemExit) as done:
+        main(["plot", str(path), "--kind", "attractors", "--out", str(path.parent / "fig")])
+    assert done.value.code == 0 and (path.parent / "fig" / "integrator.attractors.png").exists()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
         main(["fixedpoints", str(path), "--inputs", "periods", "--n-inits", "32", "-q"])
     assert done.value.code == 0
     for bad in (["--trace", "line", "--inputs", "periods"], ["--sweep", "stim:delay", "--mode", "large"],
@@ -157,3 +161,29 @@ def test_fixedpoints_command_traces_and_sweeps(integrator_file: tuple[Path, np.n
             main(["fixedpoints", str(path), *bad])
         err = capsys.readouterr().err
         assert done.value.code == 2 and len(err.strip().splitlines()) == 1, (bad, err)
+
+
+def test_evaluate_stores_per_task_scores_and_the_cddm_grid(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    from rnntool.cli.main import main
+    from rnntool.network.initialisation import initial_parameters
+    from rnntool.storage import read_model
+
+    task = make_task("cddm")
+    config = NetworkConfig(n_in=6, n_rec=8, n_out=2, alpha=0.1, phi="tanh", init="gaussian")
+    weights = {k: v.numpy() for k, v in initial_parameters(config, torch.Generator().manual_seed(0)).items()}
+    path = tmp_path / "cddm_random.h5"
+    write_model(path, ModelRecord("cddm_random", task.config(), config.to_dict(), {"name": "bptt"}, 0, weights))
+    with pytest.raises(SystemExit) as done:
+        main(["evaluate", str(path), "--trials", "100"])
+    assert done.value.code == 0 and "per task" in capsys.readouterr().err
+    evaluation = read_model(path).evaluation
+    scores = evaluation["per_task"]["cddm"]
+    assert scores["trials"] == 100 and scores["mse"] > 0 and 0 <= scores["accuracy"] <= 1
+    grid = evaluation["psychometric_grid"]
+    assert grid["fraction_right"].shape == grid["mse"].shape == (2, 13, 13) and grid["repeats"] == 31
+    assert float(grid["fraction_right"].min()) >= 0 and float(grid["fraction_right"].max()) <= 1
+    with pytest.raises(SystemExit) as done:
+        main(["plot", str(path), "--kind", "psychometric-grid", "--out", str(tmp_path / "fig")])
+    assert done.value.code == 0
+    assert (tmp_path / "fig" / "cddm_random.psychometric-grid.png").stat().st_size > 10_000

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnntool.analysis.task_scores import task_evaluation
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import decision_outputs
 from rnntool.seeding import Seeds
@@ -35,6 +36,7 @@ def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[
                               "scored_trials": int(scored.sum())}
     if isinstance(task, EvidenceTask):
         result.update(_evidence_tables(net, task, batch, outputs, correct, scored, gen, trials))
+    result.update(task_evaluation(net, task, gen, trials))
     return result
 
 

@@ -73,8 +73,14 @@ def psychometric_grid(net: Any, task: CDDM, generator: torch.Generator, repeats:
         raise ConfigError(f"the psychometric grid needs the cddm task, not {task.name!r}")
     if repeats < 1:
         raise ConfigError(f"repeats must be ≥ 1, got {repeats}")
-    batch = grid_batch(task, repeats, generator)
-    return grid_from_outputs(task, network_outputs(net, batch, generator), batch, repeats)
+    right = torch.zeros(2 * len(task.coherences) ** 2, dtype=torch.float64)
+    mse = torch.zeros_like(right)
+    for _ in range(repeats):  # one pass per repeat keeps memory bounded
+        batch = grid_batch(task, 1, generator)
+        outputs = network_outputs(net, batch, generator)
+        right += (task.choice(outputs, batch) == 1).double()
+        mse += _mse(outputs, batch).double()
+    return _grid(task, right / repeats, mse / repeats, repeats)
 
 
 def grid_batch(task: CDDM, repeats: int, generator: torch.Generator) -> Batch:
@@ -89,7 +95,26 @@ def grid_from_outputs(task: CDDM, outputs: torch.Tensor, batch: Batch, repeats: 
     count = len(batch) // repeats
     right = (task.choice(outputs, batch) == 1).double().reshape(repeats, count).mean(0)
     mse = _mse(outputs, batch).double().reshape(repeats, count).mean(0)
+    return _grid(task, right, mse, repeats)
+
+
+def _grid(task: CDDM, right: torch.Tensor, mse: torch.Tensor, repeats: int) -> dict[str, Any]:
     n = len(task.coherences)
     return {"coherences": task.coherences.numpy().astype(float), "contexts": np.array(["motion", "colour"]),
             "fraction_right": right.reshape(2, n, n).numpy(), "mse": mse.reshape(2, n, n).numpy(),
             "repeats": int(repeats), "axes": np.array(["context", "motion", "colour"])}
+
+
+def task_evaluation(net: Any, task: Task, generator: torch.Generator, trials: int,
+                    repeats: int = 31) -> dict[str, Any]:
+    """What ``rnntool evaluate`` adds for the task suites: scores per task of a period-based
+    task or task list, and the psychometric grid of CDDM ({} for other tasks)."""
+    from rnntool.tasks.period_task import PeriodTask
+
+    subtasks = getattr(task, "tasks", None)
+    if not isinstance(task, PeriodTask) and not subtasks:
+        return {}
+    result: dict[str, Any] = {"per_task": per_task_scores(net, task, generator, trials)}
+    if isinstance(task, CDDM):
+        result["psychometric_grid"] = psychometric_grid(net, task, generator, repeats)
+    return result

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from rnntool.analysis.evaluation import evaluate
 from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.cli.task_reports import show_per_task
 from rnntool.models import load_model
 from rnntool.storage import update_model
 
@@ -43,6 +44,7 @@ def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
 def _show(name: str, result: dict) -> None:
     stderr.print(f"[bold]{name}[/]: accuracy {result['accuracy']:.3f} "
                  f"on {result['scored_trials']} scored trials")
+    show_per_task(name, result)
     if "psychometric" not in result:
         return
     psy = result["psychometric"]

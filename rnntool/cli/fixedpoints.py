@@ -12,7 +12,7 @@ from rnntool.analysis.fixedpoints import GROUP, FinderSettings, FixedPoints, fin
 from rnntool.analysis.task_analyses import find_at_task_inputs, trace_and_store
 from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
 from rnntool.cli.options import parse_assignments
-from rnntool.cli.trace_report import check_task_options, show_traces, trace_summary
+from rnntool.cli.task_reports import check_task_options, show_traces, trace_summary
 from rnntool.errors import ConfigError
 
 

@@ -14,8 +14,9 @@ from rnntool.models import Model, load_model
 from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
 from rnntool.plotting.style import FORMATS, save
+from rnntool.plotting.task_kinds import TASK_KINDS, WHY, task_draw, task_kinds
 
-KINDS = ("trials", "pca", "eigen", "loss", "psychometric")
+KINDS = ("trials", "pca", "eigen", "loss", "psychometric") + TASK_KINDS
 
 
 def applicable_kinds(model: Model) -> list[str]:
@@ -27,7 +28,7 @@ def applicable_kinds(model: Model) -> list[str]:
         kinds.append("loss")
     if "psychometric" in model.record.evaluation:
         kinds.append("psychometric")
-    return kinds
+    return kinds + task_kinds(model)
 
 
 def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: str | os.PathLike,
@@ -52,7 +53,7 @@ def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: s
         "pca": lambda: pca_figure(model, points, dims),
         "eigen": lambda: eigen_figure(model, _require(points)),
         "loss": lambda: loss_figure(model),
-        "psychometric": lambda: psychometric_figure(model)}
+        "psychometric": lambda: psychometric_figure(model), **task_draw(model, key)}
     out = Path(out_dir)
     suffix = {"pca": f"pca{dims}d" if dims == 3 else "pca"}
     return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
@@ -68,4 +69,4 @@ def _require(points: FixedPoints | None) -> FixedPoints:
 def _why(kind: str) -> str:
     return {"eigen": "no stored fixed points; run rnntool fixedpoints first",
             "loss": "the file has no training history",
-            "psychometric": "no psychometric table; run rnntool evaluate first"}.get(kind, "")
+            "psychometric": "no psychometric table; run rnntool evaluate first", **WHY}.get(kind, "")

@@ -1,4 +1,4 @@
-"""Reports of the task-suite options of ``rnntool fixedpoints`` (``--trace``, ``--sweep``)."""
+"""Reports of the task suites: evaluate's scores per task, fixedpoints --trace."""
 
 from __future__ import annotations
 
@@ -39,3 +39,18 @@ def show_traces(name: str, kind: str, traces: list[tuple[str, Trace]]) -> None:
 def trace_summary(traces: list[tuple[str, Trace]]) -> dict[str, Any]:
     return {label: {**trace.counts(), "points": int(len(trace.q)), "max_q": float(trace.q.max())}
             for label, trace in traces}
+
+
+def show_per_task(name: str, result: dict[str, Any]) -> None:
+    """Validation MSE and correct rate of each task (evaluate on period-based tasks)."""
+    per_task = result.get("per_task")
+    if not per_task:
+        return
+    table = Table(title=f"{name}: per task")
+    for col in ("task", "MSE", "correct", "trials"):
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for task, scores in per_task.items():
+        acc = scores.get("accuracy")
+        table.add_row(task, f"{scores['mse']:.4g}", "-" if acc is None else f"{acc:.3f}",
+                      str(scores["trials"]))
+    stderr.print(table)
