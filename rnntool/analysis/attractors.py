@@ -26,7 +26,7 @@ batches), so any cell with those two functions can be traced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -49,14 +49,11 @@ class MapView:
     n_in: int
 
 
-def view_of(net) -> MapView:
-    """The :class:`MapView` of member 0 of a network with ``step`` and ``jacobian_state``
-    taking a leading member axis (``CTRNN`` and the cells' dynamical-system views)."""
-    from rnntool.analysis.point_analytics import float64_network
-    net = float64_network(net)
-    return MapView(lambda x, u: net.step(x[None], u[None])[0],
-                   lambda x, u: net.jacobian_state(x[None], u[None])[0],
-                   float(net.config.alpha), int(net.config.n_rec), int(net.config.n_in))
+def view_of(system: Any) -> MapView:
+    """The :class:`MapView` of a network (member 0) or a dynamical-system view, in float64."""
+    from rnntool.network.system import DynamicalSystem
+    view = DynamicalSystem.of(system).float64()
+    return MapView(view.step, view.jacobian_state, view.alpha, view.state_size, view.input_size)
 
 
 @torch.no_grad()
