@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -26,6 +26,7 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch
 from rnntool.tasks.period_task import PeriodTask, one_hot
 from rnntool.tasks.periods import Period, Timeline, TrialStructure, parse_durations
+from rnntool.tasks.suite_defaults import MULTITASK_BPTT, MULTITASK_NETWORK, MULTITASK_STOP
 
 FOUR = ("fix", "stim", "delay", "go")
 SIX = ("fix", "stim1", "delay1", "stim2", "delay2", "go")
@@ -51,6 +52,11 @@ class DelayTask(PeriodTask):
     response_period: ClassVar[str] = "go"
     period_names: ClassVar[tuple[str, ...]] = FOUR
     presets: ClassVar[dict] = PRESETS_FOUR
+    network_defaults: ClassVar[dict[str, Any]] = MULTITASK_NETWORK
+    default_rule: ClassVar[str | None] = "bptt"
+    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bptt": MULTITASK_BPTT}
+    default_stop: ClassVar[tuple[str, ...] | None] = MULTITASK_STOP
+    primary_metric: ClassVar[str | None] = "mse"
 
     def check(self) -> None:
         if not 0 <= self.grace < 1:

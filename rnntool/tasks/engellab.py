@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -22,6 +22,23 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, check_positive
 from rnntool.tasks.period_task import PeriodTask, one_hot
 from rnntool.tasks.periods import Period, Timeline, TrialStructure, parse_durations, to_steps
+from rnntool.tasks.suite_defaults import ENGELLAB, ENGELLAB_STOP
+
+
+class EngellabDefaults:
+    """The engellab pipeline's network and training for the task named ``name``."""
+
+    name: ClassVar[str]
+    default_rule: ClassVar[str | None] = "bptt"
+    default_stop: ClassVar[tuple[str, ...] | None] = ENGELLAB_STOP
+    primary_metric: ClassVar[str | None] = "mse"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name") in ENGELLAB:
+            network, training = ENGELLAB[cls.name]
+            cls.network_defaults = network
+            cls.rule_defaults = {"bptt": training}
 
 
 def coherence_levels(maximum: float, levels: int) -> Tensor:
@@ -31,7 +48,7 @@ def coherence_levels(maximum: float, levels: int) -> Tensor:
 
 
 @dataclass
-class CDDM(PeriodTask):
+class CDDM(EngellabDefaults, PeriodTask):
     """Context-dependent decision making (Mante et al. 2013): report the sign of the cued
     modality's coherence (motion or colour) and ignore the other one.
 
@@ -113,7 +130,7 @@ class CDDM(PeriodTask):
 
 
 @dataclass
-class DMTS(PeriodTask):
+class DMTS(EngellabDefaults, PeriodTask):
     """Delayed match to sample: after sample, delay and test stimuli, answer "match" (output
     0) or "non-match" (output 1). The test period is not scored (as in the original)."""
 
@@ -159,7 +176,7 @@ class DMTS(PeriodTask):
 
 
 @dataclass
-class MemoryTask(PeriodTask):
+class MemoryTask(EngellabDefaults, PeriodTask):
     """A value shown for ``stimulus`` steps at a random onset in the memory period, to be
     reported (transformed) when the recall cue comes on; the first ``grace`` steps of recall
     are not scored."""
