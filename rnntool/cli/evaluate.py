@@ -22,7 +22,8 @@ from rnntool.storage import update_model
 @quiet_option
 def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
             models_dir: str | None, as_json: bool, quiet: bool) -> None:
-    """Accuracy, psychometric table and per-context accuracy of MODELS, stored in each file."""
+    """Every task metric (accuracy where there is a correct answer), psychometric table and
+    per-context accuracy of MODELS, stored in each file."""
     if trials < 1:
         raise click.BadParameter("--trials must be ≥ 1")
     paths, results = [], []
@@ -42,8 +43,9 @@ def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
 
 
 def _show(name: str, result: dict) -> None:
-    stderr.print(f"[bold]{name}[/]: accuracy {result['accuracy']:.3f} "
-                 f"on {result['scored_trials']} scored trials")
+    metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
+    scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
+    stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
     show_per_task(name, result)
     if "psychometric" not in result:
         return

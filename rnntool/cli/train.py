@@ -10,10 +10,10 @@ import click
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
 from rnntool.cli.options import parse_assignments, parse_range
 from rnntool.errors import ConfigError
-from rnntool.rules import PREFIXES, RULES, get_rule, rule_from_model_name
+from rnntool.rules import PREFIXES, RULES
 from rnntool.storage import expand_stdin, output_path, write_model
 from rnntool.tasks import TASKS, make_task
-from rnntool.training import TrainSettings, network_for, train
+from rnntool.training import TrainSettings, network_for, rule_for, stopping_for, train
 
 
 def _rules_help() -> str:
@@ -27,7 +27,8 @@ def _rules_help() -> str:
 @click.command("train", epilog=_rules_help())
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
-              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
+              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
+                   "else the task's rule.")
 @click.option("--task", "task_name", default=None,
               help=f"Task (default cdi; --rdm selects rdm): {', '.join(sorted(TASKS))}; a comma "
                    "list (one network, all tasks), FILE.py:Class or neurogym:ENV_ID.")
@@ -43,7 +44,7 @@ def _rules_help() -> str:
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=int, default=50, show_default=True, help="Number of recurrent units.")
+@click.option("--n-rec", type=int, default=None, help="Number of recurrent units (default: the task's, else 50).")
 @click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
 @click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
@@ -58,14 +59,23 @@ def _rules_help() -> str:
 @click.option("--max-iters", type=int, default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
-@click.option("--stop-threshold", type=float, default=0.9, show_default=True,
-              help="Stop when the last --stop-window validation accuracies reach this.")
-@click.option("--stop-window", type=int, default=10, show_default=True)
-@click.option("--validate-from", type=float, default=0.75, show_default=True,
+@click.option("--stop", "stop_specs", multiple=True, metavar="RULE",
+              help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
+                   "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'. Default: the task's "
+                   "('val_accuracy>=0.9 for 10' for tasks with a correct answer).")
+@click.option("--stop-threshold", type=float, default=None,
+              help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW' (default 0.9).")
+@click.option("--stop-window", type=click.IntRange(min=1), default=None,
+              help="Window of --stop-threshold (default 10).")
+@click.option("--validate-from", type=float, default=None,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
-                   "check counts as failed, so stopping is never earlier).")
-@click.option("--validation-trials", type=click.IntRange(min=20), default=2000, show_default=True,
-              help="Size of the held-out validation set.")
+                   "check counts as failed, so stopping is never earlier). Default: the task's, "
+                   "else 0.75.")
+@click.option("--validate-every", type=click.IntRange(min=1), default=None,
+              help="Validate every K units of progress (stopping windows count checks). "
+                   "Default: the task's, else 1.")
+@click.option("--validation-trials", type=click.IntRange(min=20), default=None,
+              help="Size of the held-out validation set. Default: the task's, else 2000.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @device_option
 @models_dir_option
@@ -73,12 +83,13 @@ def _rules_help() -> str:
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
             rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
-            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
+            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
-            rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
-            validate_from: float, validation_trials: int, overwrite: bool, device: str,
+            rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
+            stop_window: int | None, validate_from: float | None, validate_every: int | None,
+            validation_trials: int | None, overwrite: bool, device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
@@ -105,33 +116,38 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
                      if trainable else None)
     rule_settings = {**parse_assignments(rule_opts, "--opt"), "max_iters": max_iters}
+    given = {"validate_from": validate_from, "validate_every": validate_every,
+             "validation_trials": validation_trials}
+    validation = {**getattr(task, "training_defaults", {}),
+                  **{k: v for k, v in given.items() if v is not None}}
     paths, summaries = [], []
     for name, job_seed in jobs:
         path = output_path(name, models_dir)
         if path.exists() and not overwrite:
             raise ConfigError(f"{path} exists; pass --overwrite to replace it")
-        rule_cls = get_rule(rule or rule_from_model_name(name))
+        rule_cls = rule_for(name, task, rule)
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
-        settings = TrainSettings(seed=job_seed, stop_window=stop_window,
-                                 stop_threshold=stop_threshold, validate_from=validate_from,
-                                 validation_trials=validation_trials,
-                                 device=device)
+        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
+                                 stop_window=stop_window, stop_threshold=stop_threshold,
+                                 device=device, **validation)
+        stopping_for(task, learning_rule, settings)
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
-                         f"N={n_rec}, seed {job_seed}")
+                         f"N={net_config.n_rec}, seed {job_seed}")
         record = train(path.stem, task, learning_rule, net_config, settings,
                        None if quiet else stderr)
         write_model(path, record)
         t = record.training
+        best = f"best_{t['primary_metric']}"
         if not quiet:
             stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
-                         f"best validation accuracy {t['best_val_accuracy']:.3f}"
+                         f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
                          f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
         paths.append(path)
         summaries.append({"path": str(path), **{k: t[k] for k in (
-            "iterations", "unit", "converged", "best_val_accuracy", "seconds")}})
+            "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
         if not as_json:
             emit([path])
     if as_json:

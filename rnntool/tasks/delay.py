@@ -26,7 +26,8 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch
 from rnntool.tasks.period_task import PeriodTask, one_hot
 from rnntool.tasks.periods import Period, Timeline, TrialStructure, parse_durations
-from rnntool.tasks.suite_defaults import MULTITASK_BPTT, MULTITASK_NETWORK, MULTITASK_STOP
+from rnntool.tasks.suite_defaults import (MULTITASK_BPTT, MULTITASK_NETWORK, MULTITASK_STOP,
+                                          MULTITASK_VALIDATION)
 
 FOUR = ("fix", "stim", "delay", "go")
 SIX = ("fix", "stim1", "delay1", "stim2", "delay2", "go")
@@ -57,6 +58,7 @@ class DelayTask(PeriodTask):
     rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bptt": MULTITASK_BPTT}
     default_stop: ClassVar[tuple[str, ...] | None] = MULTITASK_STOP
     primary_metric: ClassVar[str | None] = "mse"
+    training_defaults: ClassVar[dict[str, Any]] = MULTITASK_VALIDATION
 
     def check(self) -> None:
         if not 0 <= self.grace < 1:

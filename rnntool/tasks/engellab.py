@@ -22,7 +22,7 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, check_positive
 from rnntool.tasks.period_task import PeriodTask, one_hot
 from rnntool.tasks.periods import Period, Timeline, TrialStructure, parse_durations, to_steps
-from rnntool.tasks.suite_defaults import ENGELLAB, ENGELLAB_STOP
+from rnntool.tasks.suite_defaults import ENGELLAB, ENGELLAB_STOP, ENGELLAB_VALIDATION
 
 
 class EngellabDefaults:
@@ -32,6 +32,7 @@ class EngellabDefaults:
     default_rule: ClassVar[str | None] = "bptt"
     default_stop: ClassVar[tuple[str, ...] | None] = ENGELLAB_STOP
     primary_metric: ClassVar[str | None] = "mse"
+    training_defaults: ClassVar[dict[str, Any]] = ENGELLAB_VALIDATION
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

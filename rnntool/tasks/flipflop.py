@@ -11,11 +11,11 @@ Recommended training command (tanh rates read out, every weight trained)::
     rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 \\
         --opt lr=1e-2 --opt batch_size=64
 
-The task's :attr:`network_defaults` make ``--preset ctrnn`` with W_in, W_rec, b and W_out
-trained the default for this task. ``variant=engellab`` trains instead with the engellab
-pipeline's configuration for this task (a 50-unit tanh rate network, spectral radius 1.2,
-noise 0.03, Adam lr 0.02 with weight decay, orthogonality and rate penalties, 1000
-iterations); the trials are the same.
+The task's defaults make BPTT (for names without a rule prefix), lr 1e-2, batches of 64
+and ``--preset ctrnn`` with W_in, W_rec, b and W_out trained the defaults for this task.
+``variant=engellab`` trains instead with the engellab pipeline's configuration for this
+task (a 50-unit tanh rate network, spectral radius 1.2, noise 0.03, Adam lr 0.02 with
+weight decay, orthogonality and rate penalties, 1000 iterations); the trials are the same.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from torch import Tensor
 from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, Task, check_positive
 from rnntool.tasks.static_inputs import constant_inputs
+from rnntool.tasks.suite_defaults import ENGELLAB, ENGELLAB_STOP, ENGELLAB_VALIDATION
 
 VARIANTS = ("standard", "engellab")
 
@@ -49,6 +50,8 @@ class FlipFlop(Task):
     name: ClassVar[str] = "flipflop"
     network_defaults: ClassVar[dict[str, Any]] = {
         "preset": "ctrnn", "trainable": ("W_in", "W_rec", "b", "W_out")}
+    default_rule: ClassVar[str | None] = "bptt"
+    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bptt": {"lr": 1e-2, "batch_size": 64}}
 
     def __post_init__(self) -> None:
         self.check()
@@ -62,6 +65,11 @@ class FlipFlop(Task):
             raise ConfigError("accuracy_fraction must lie in (0, 1]")
         if self.variant not in VARIANTS:
             raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
+        if self.variant == "engellab":
+            network, training = ENGELLAB["flipflop"]
+            self.network_defaults, self.rule_defaults = network, {"bptt": training}
+            self.default_stop, self.primary_metric = ENGELLAB_STOP, "mse"
+            self.training_defaults = ENGELLAB_VALIDATION
 
     @property
     def n_in(self) -> int:

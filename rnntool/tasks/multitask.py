@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rnntool.engine.metrics import Tally, direction, register_metric
 from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, Task
 
@@ -52,6 +53,15 @@ class MultiTask(Task):
                     for t in self.tasks]
         self._out = [torch.tensor([self.output_names.index(c) for c in channel_names(t, "out")])
                      for t in self.tasks]
+        for task in self.tasks:
+            for metric in ("mse", "accuracy"):
+                register_metric(f"{task.name}.{metric}", direction(metric))
+        # the first task's system configures the network and its training
+        first = self.tasks[0]
+        for key in ("network_defaults", "default_rule", "rule_defaults", "default_stop",
+                    "primary_metric", "training_defaults"):
+            if hasattr(first, key):
+                setattr(self, key, getattr(first, key))
 
     def check(self) -> None:
         if len(self.tasks) < 2:
@@ -159,6 +169,20 @@ class MultiTask(Task):
 
     def scored(self, batch: Batch) -> Tensor:
         return self._per_task(None, batch, "scored")
+
+    def metric_sums(self, outputs: Tensor, batch: Batch) -> dict[str, Tally]:
+        """MSE and accuracy over all trials and per task (``delaygo.mse``, …; NaN for a task
+        with no trial in the batch)."""
+        out = super().metric_sums(outputs, batch)
+        empty = outputs.new_zeros(outputs.shape[:-3])
+        for k, task in enumerate(self.tasks):
+            rows = self.rows(batch, k)
+            if len(rows):
+                sums = task.metric_sums(self.outputs_of(outputs, k, rows), self.part(batch, k, rows))
+            else:
+                sums = {"mse": Tally(empty, empty), "accuracy": Tally(empty, empty)}
+            out.update({f"{task.name}.{name}": tally for name, tally in sums.items()})
+        return out
 
     def period_inputs(self) -> tuple[np.ndarray, list[str]]:
         """Every task's period inputs in the union channels with its ID on: (M, n_in), labels."""

@@ -45,6 +45,15 @@ class NeurogymTask(Task):
     env_kwargs: dict | None = None
 
     name: ClassVar[str] = "neurogym"
+    default_rule: ClassVar[str | None] = "bptt"
+    network_defaults: ClassVar[dict[str, Any]] = {
+        "preset": "ctrnn", "trainable": ("W_in", "W_rec", "b", "W_out")}
+    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "bptt": {"lr": 1e-2, "batch_size": 64, "loss_reduction": "mean"}}
+    #: neurogym tasks often cap below 90 % (low coherences): stop on a plateau instead
+    default_stop: ClassVar[tuple[str, ...] | None] = ("val_accuracy plateau 20",)
+    training_defaults: ClassVar[dict[str, Any]] = {
+        "validate_every": 10, "validation_trials": 500, "validate_from": 0.0}
 
     def __post_init__(self) -> None:
         ngym = _neurogym()

@@ -67,3 +67,9 @@ ENGELLAB = {
 }
 #: the best network is kept by validation MSE; stop once it has not improved for 100 checks
 ENGELLAB_STOP = ("val_mse plateau 100",)
+
+#: validation of both suites: a held-out set of 512 trials checked every 25 (multitask) or
+#: 10 (engellab) iterations from the start (their tasks are scored by MSE, not gated on
+#: training accuracy)
+MULTITASK_VALIDATION = {"validate_every": 25, "validation_trials": 512, "validate_from": 0.0}
+ENGELLAB_VALIDATION = {"validate_every": 10, "validation_trials": 512, "validate_from": 0.0}
