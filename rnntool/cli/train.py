@@ -9,6 +9,7 @@ import click
 
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
 from rnntool.cli.options import parse_assignments, parse_range
+from rnntool.envs import ENVIRONMENTS
 from rnntool.errors import ConfigError
 from rnntool.rules import PREFIXES, RULES
 from rnntool.storage import expand_stdin, output_path, write_model
@@ -30,8 +31,9 @@ def _rules_help() -> str:
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
                    "else the task's rule.")
 @click.option("--task", "task_name", default=None,
-              help=f"Task (default cdi; --rdm selects rdm): {', '.join(sorted(TASKS))}; a comma "
-                   "list (one network, all tasks), FILE.py:Class or neurogym:ENV_ID.")
+              help=f"Task (default cdi; --rdm selects rdm): {', '.join(sorted(TASKS) + sorted(ENVIRONMENTS))} "
+                   "(ibl is closed-loop); a comma list (one network, all tasks), FILE.py:Class "
+                   "or neurogym:ENV_ID.")
 @click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=float, default=None,
@@ -103,6 +105,18 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
+    if task_name in ENVIRONMENTS:
+        from rnntool.cli.train_env import train_environment
+
+        unsupported = {"--rule": rule, "--N": contexts, "-v": noise_std, "-m": coherence_max,
+                       "--bits": bits, "--preset": preset, "--phi": phi, "--readout": readout,
+                       "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
+                       "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
+                       "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
+                       "--stop-window": stop_window}
+        return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
+                                 task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
+                                 models_dir, overwrite, as_json, quiet, unsupported)
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
                      **parse_assignments(task_opt, "--task-opt")}
     if contexts is not None:
