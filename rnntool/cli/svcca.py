@@ -9,7 +9,7 @@ import click
 from rnntool.analysis.activity import population_activity
 from rnntool.analysis.population import (assemble, cached_distances, population_path,
                                          write_population_file)
-from rnntool.analysis.similarity import METRICS, make_metric, pairwise_distances
+from rnntool.analysis.similarity import METRICS, make_metric, metric_settings, pairwise_distances
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option
 from rnntool.cli.population_output import (legacy_rows_option, reload_option, scheduler_option,
                                            seed_option, show_population, workers_option)
@@ -50,7 +50,7 @@ def command(group_file: Path, metrics: tuple[str, ...], keep: float, components:
       rnntool svcca groups.txt
       rnntool svcca groups.txt --metric cka --metric procrustes --reload
     """
-    chosen = {name: make_metric(name, keep=keep, components=components)
+    chosen = {name: make_metric(name, **metric_settings(name, keep=keep, components=components))
               for name in dict.fromkeys(metrics)}
     groups = read_group_file(group_file, models_dir)
     digests = [content_digest(p) for p in groups.models]

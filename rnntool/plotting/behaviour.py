@@ -35,7 +35,7 @@ def trials_figure(model: Model, trials: int = 3) -> plt.Figure:
     axes[0, 0].set_title("inputs")
     axes[0, 1].set_title("outputs (solid) and targets where scored (dashed)")
     for ax in axes[-1]:
-        ax.set_xlabel(f"time step (α = {net.config.alpha:g})")
+        ax.set_xlabel("time step" if net.cell.alpha is None else f"time step (α = {net.cell.alpha:g})")
     for ax in axes[0]:
         ax.legend(fontsize=7, ncol=2, loc="upper left")
     fig.suptitle(f"{model.record.name}: example {model.task.name} trials")

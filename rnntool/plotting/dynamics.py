@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 
 from rnntool.analysis.fixedpoints import FixedPoints
 from rnntool.models import Model
+from rnntool.network import DynamicalSystem
 from rnntool.plotting.style import SIGN_COLOURS, input_colours
 from rnntool.seeding import Seeds
 
@@ -27,7 +28,7 @@ def trial_states(model: Model, trials: int = 20, seed: int | None = None
     """States (trials, T, N) on seeded task trials and each trial's final target sign (trials,)."""
     gen = Seeds(model.record.seed if seed is None else seed).generator("analysis")
     batch = model.task.sample(trials, gen)
-    net = model.network
+    net = DynamicalSystem(model.network)
     with torch.no_grad():
         states = net.simulate(batch.inputs, net.initial_state(trials, gen), gen).states[0]
     return states.cpu().double().numpy(), np.sign(batch.targets[:, -1, 0].numpy()).astype(int)
@@ -142,27 +143,33 @@ def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
 
 def eigen_figure(model: Model, points: FixedPoints) -> plt.Figure:
     """Jacobian spectra of every stored point: the map against the unit circle, the flow
-    against the imaginary axis (eigenvalues (λ − 1)/α in units of 1/τ)."""
-    fig, (ax_map, ax_flow) = plt.subplots(1, 2, figsize=(11, 4.8))
+    against the imaginary axis (eigenvalues (λ − 1)/α in units of 1/τ; discrete maps have
+    no flow panel)."""
+    flow = points.has_flow
+    fig, axes = plt.subplots(1, 2 if flow else 1, figsize=(11 if flow else 5.8, 4.8), squeeze=False)
+    ax_map, ax_flow = axes[0, 0], (axes[0, 1] if flow else None)
     kinds = (("stable fixed point", points.is_fixed & points.stable_map, "tab:blue"),
              ("unstable fixed point", points.is_fixed & ~points.stable_map, "tab:red"),
              ("slow point", ~points.is_fixed, "0.6"))
     theta = np.linspace(0, 2 * np.pi, 400)
     ax_map.plot(np.cos(theta), np.sin(theta), "k--", lw=0.8, label="unit circle")
-    ax_flow.axvline(0.0, color="k", ls="--", lw=0.8, label="imaginary axis")
+    if flow:
+        ax_flow.axvline(0.0, color="k", ls="--", lw=0.8, label="imaginary axis")
     for label, sel, colour in kinds:
         if not sel.any():
             continue
         lam = points.eigenvalues[sel].ravel()
-        mu = points.flow_eigenvalues[sel].ravel()
         ax_map.scatter(lam.real, lam.imag, s=10, c=colour, alpha=0.5, label=f"{label} ({int(sel.sum())})")
-        ax_flow.scatter(mu.real, mu.imag, s=10, c=colour, alpha=0.5, label=label)
+        if flow:
+            mu = points.flow_eigenvalues[sel].ravel()
+            ax_flow.scatter(mu.real, mu.imag, s=10, c=colour, alpha=0.5, label=label)
     ax_map.set_aspect("equal", adjustable="datalim")
     ax_map.set(xlabel="Re λ", ylabel="Im λ", title="map F: stable iff |λ| < 1")
-    ax_flow.set(xlabel="Re μ  (1/τ)", ylabel="Im μ  (1/τ)",
-                title=f"flow: μ = (λ − 1)/α, α = {points.alpha:g}; stable iff Re μ < 0")
     ax_map.legend(fontsize=8, loc="upper left")
-    ax_flow.legend(fontsize=8, loc="upper left")
+    if flow:
+        ax_flow.set(xlabel="Re μ  (1/τ)", ylabel="Im μ  (1/τ)",
+                    title=f"flow: μ = (λ − 1)/α, α = {points.alpha:g}; stable iff Re μ < 0")
+        ax_flow.legend(fontsize=8, loc="upper left")
     fig.suptitle(f"{model.record.name}: Jacobian spectra at the points of {points.key}")
     fig.tight_layout()
     return fig
