@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=500)
     args = parser.parse_args()
     peak = gemm_peak()
-    print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads")
+    print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads", flush=True)
     for n in (64, 256):
         iters = args.iters if n == 64 else max(2, args.iters // 5)
         ens, seq = run(n, args.batch, args.steps, args.seeds, iters)
@@ -71,7 +71,7 @@ def main() -> None:
         print(f"N={n:4d} B={args.batch} T={args.steps} K={args.seeds} iters={iters}: "
               f"ensemble {args.seeds * iters / ens:7.1f} network-iterations/s "
               f"({flops / ens / peak:6.1%} of peak), sequential {args.seeds * iters / seq:7.1f} "
-              f"({flops / seq / peak:6.1%} of peak), ensemble/sequential {seq / ens:.2f}x")
+              f"({flops / seq / peak:6.1%} of peak), ensemble/sequential {seq / ens:.2f}x", flush=True)
 
 
 if __name__ == "__main__":
