@@ -14,6 +14,7 @@ from rnntool.cli.options import parse_assignments, parse_range
 from rnntool.engine.checkpoint import Checkpointer, checkpoint_path, read_checkpoint
 from rnntool.engine.ensemble import train_ensemble, write_group_file
 from rnntool.engine.tensorboard_log import TensorBoardLogger, require_tensorboard
+from rnntool.envs import ENVIRONMENTS
 from rnntool.errors import ConfigError
 from rnntool.network import NetworkConfig
 from rnntool.rules import PREFIXES, RULES, LearningRule, get_rule
@@ -36,8 +37,8 @@ def _rules_help() -> str:
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
                    "else the task's rule.")
-@click.option("--task", "task_name", type=click.Choice(sorted(TASKS)), default=None,
-              help="Task (default cdi; --rdm selects rdm).")
+@click.option("--task", "task_name", type=click.Choice(sorted(TASKS) + sorted(ENVIRONMENTS)),
+              default=None, help="Task (default cdi; --rdm selects rdm); ibl is closed-loop.")
 @click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=float, default=None,
@@ -122,6 +123,19 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
+    if task_name in ENVIRONMENTS:
+        from rnntool.cli.train_env import train_environment
+
+        unsupported = {"--rule": rule, "--N": contexts, "-v": noise_std, "-m": coherence_max,
+                       "--bits": bits, "--preset": preset, "--phi": phi, "--readout": readout,
+                       "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
+                       "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
+                       "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
+                       "--stop-window": stop_window, "--checkpoint-every": checkpoint_every or None,
+                       "--resume": resume or None, "--tensorboard": tensorboard}
+        return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
+                                 task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
+                                 models_dir, overwrite, as_json, quiet, unsupported)
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
                      **parse_assignments(task_opt, "--task-opt")}
     if contexts is not None:
@@ -249,6 +263,11 @@ def _execute(run: _Run, tensorboard: str | None, quiet: bool) -> list[tuple[Path
     if run.checkpointer is not None:
         run.checkpointer.discard()
     return list(zip(run.paths, records))
+
+
+def _jobs(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, int]]:
+    """(model name, seed) per model, one after another (closed-loop environments)."""
+    return [job for _, members in _units(names, seed, seeds) for job in members]
 
 
 def _units(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, list[tuple[str, int]]]]:
