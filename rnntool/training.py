@@ -49,7 +49,7 @@ def train(name: str, task: Task, rule: LearningRule, net_config: NetworkConfig,
     tune_allocator()
     seeds = Seeds(settings.seed)
     net = CTRNN.initialise(net_config, seeds.generator("init"), device=settings.device)
-    validation = ValidationSet.create(task, seeds, net_config.n_rec, settings.validation_trials,
+    validation = ValidationSet.create(task, seeds, net.state_size, settings.validation_trials,
                                       settings.validate_from)
     stopping = StoppingRule(settings.stop_window, settings.stop_threshold, rule.max_iters)
     with Monitor(task, validation, stopping, rule.unit, console) as monitor:

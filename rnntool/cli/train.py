@@ -8,9 +8,11 @@ from dataclasses import fields
 import click
 
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.network_options import cells_help, network_options, network_overrides
 from rnntool.cli.options import parse_assignments, parse_range
 from rnntool.errors import ConfigError
-from rnntool.rules import PREFIXES, RULES, get_rule, rule_from_model_name
+from rnntool.network.cells import make_cell
+from rnntool.rules import PREFIXES, RULES, check_rule_cell, get_rule, rule_from_model_name
 from rnntool.storage import expand_stdin, output_path, write_model
 from rnntool.tasks import TASKS, make_task
 from rnntool.training import TrainSettings, network_for, train
@@ -24,7 +26,7 @@ def _rules_help() -> str:
     return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
 
 
-@click.command("train", epilog=_rules_help())
+@click.command("train", epilog=_rules_help() + "\n\n" + cells_help())
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
@@ -54,6 +56,7 @@ def _rules_help() -> str:
 @click.option("--train", "trainable", default=None,
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
+@network_options
 @click.option("--max-iters", type=int, default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
@@ -75,7 +78,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
-            trainable: str | None, dtype: str | None, max_iters: int | None,
+            trainable: str | None, dtype: str | None, cell: str | None, dale: float | None,
+            no_self_connections: bool, net_opts: tuple[str, ...], max_iters: int | None,
             rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
             validate_from: float, validation_trials: int, overwrite: bool, device: str,
             models_dir: str | None,
@@ -102,7 +106,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     overrides = dict(phi=phi, readout=readout, alpha=alpha, noise_in=noise_in,
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
-                     if trainable else None)
+                     if trainable else None,
+                     **network_overrides(cell, dale, no_self_connections, net_opts))
     rule_settings = {**parse_assignments(rule_opts, "--opt"), "max_iters": max_iters}
     paths, summaries = [], []
     for name, job_seed in jobs:
@@ -113,6 +118,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
+        check_rule_cell(rule_cls, make_cell(net_config).name)
         settings = TrainSettings(seed=job_seed, stop_window=stop_window,
                                  stop_threshold=stop_threshold, validate_from=validate_from,
                                  validation_trials=validation_trials,

@@ -6,6 +6,7 @@ from rnntool.errors import ConfigError
 from rnntool.registry import Registry
 from rnntool.rules.base import LearningRule, Monitor, StoppingRule, ValidationSet
 from rnntool.rules.bptt import BPTT
+from rnntool.rules.cell_support import check_rule_cell
 from rnntool.rules.force import Force
 from rnntool.rules.fullforce import FullForce
 from rnntool.rules.genetic import GeneticAlgorithm
@@ -49,4 +50,4 @@ register_rule(Force, "force")
 register_rule(Hebbian, "hebb", "he")
 
 __all__ = ["BPTT", "Force", "FullForce", "GeneticAlgorithm", "Hebbian", "LearningRule", "Monitor", "PREFIXES", "RULES", "StoppingRule",
-           "ValidationSet", "get_rule", "register_rule", "rule_from_model_name"]
+           "ValidationSet", "check_rule_cell", "get_rule", "register_rule", "rule_from_model_name"]

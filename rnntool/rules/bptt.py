@@ -56,6 +56,7 @@ class BPTT(LearningRule):
             if self.clip > 0:
                 torch.nn.utils.clip_grad_norm_(params, self.clip)
             optimiser.step()
+            net.project()
             accuracy = float(batch_accuracy(task, outputs, batch)[0])
             if monitor.record(net, float(loss.detach()), accuracy):
                 return monitor.best_network(net)
