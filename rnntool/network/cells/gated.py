@@ -51,11 +51,16 @@ class _TorchCell(Cell):
                                   - 1.0) * bound
         return out
 
-    def input_drive(self, params: Params, u: Tensor) -> Tensor:
-        return u @ params["W_in"].transpose(1, 2) + params["b"][:, None, :]
+    def _bias(self, params: Params) -> Tensor:
+        """The biases that add to the gates' pre-activations: b + b_rec."""
+        return params["b"] + params["b_rec"]
 
-    def _recurrent(self, params: Params, h: Tensor) -> Tensor:
-        return torch.baddbmm(params["b_rec"][:, None, :], h, params["W_rec"].transpose(1, 2))
+    def input_drive(self, params: Params, u: Tensor) -> Tensor:
+        """W_in u + b + b_rec (the GRU keeps b_rec's candidate part inside r ⊙ ·)."""
+        return u @ params["W_in"].transpose(1, 2) + self._bias(params)[:, None, :]
+
+    def _recurrent(self, params: Params, h: Tensor, d: Tensor) -> Tensor:
+        return torch.baddbmm(d, h, params["W_rec"].transpose(1, 2))
 
 
 class RNNCell(_TorchCell):
@@ -74,10 +79,10 @@ class RNNCell(_TorchCell):
         return torch.relu(pre) if self.relu else torch.tanh(pre)
 
     def driven_step(self, params: Params, x: Tensor, d: Tensor) -> Tensor:
-        return self._phi(self._recurrent(params, x) + d)
+        return self._phi(self._recurrent(params, x, d))
 
     def _slope(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
-        pre = self._recurrent(params, x) + self.input_drive(params, u)
+        pre = self._recurrent(params, x, self.input_drive(params, u).expand_as(x))
         if self.relu:
             return (pre > 0).to(pre.dtype)
         h = torch.tanh(pre)
@@ -97,13 +102,18 @@ class GRUCell(_TorchCell):
     summary = "torch.nn.GRU: r, z gates, n = tanh(W_in u + b + r ⊙ (W_rec h + b_rec))"
     gates = 3
 
+    def _bias(self, params: Params) -> Tensor:
+        n = self.config.n_rec
+        b_rec = params["b_rec"]
+        return params["b"] + torch.cat([b_rec[:, :2 * n], torch.zeros_like(b_rec[:, 2 * n:])], 1)
+
     def _parts(self, params: Params, h: Tensor, d: Tensor) -> tuple[Tensor, ...]:
         n = self.config.n_rec
-        gh = self._recurrent(params, h)
+        gh = torch.bmm(h, params["W_rec"].transpose(1, 2))
         rz = torch.sigmoid(d[..., :2 * n] + gh[..., :2 * n])
         r, z = rz[..., :n], rz[..., n:]
-        hn = gh[..., 2 * n:]
-        new = torch.tanh(d[..., 2 * n:] + r * hn)
+        hn = gh[..., 2 * n:] + params["b_rec"][:, None, 2 * n:]
+        new = torch.tanh(torch.addcmul(d[..., 2 * n:], r, hn))
         return r, z, new, hn
 
     def driven_step(self, params: Params, x: Tensor, d: Tensor) -> Tensor:
@@ -114,7 +124,8 @@ class GRUCell(_TorchCell):
         """∂h′/∂v for v = h (weight W_rec) or v = u (weight W_in): both enter the gates
         linearly, only the candidate's v-term differs (inside r ⊙ · for h, outside for u)."""
         n = self.config.n_rec
-        r, z, new, hn = self._parts(params, x, self.input_drive(params, u))
+        r, z, new, hn = self._parts(params, x, self.input_drive(params, u).expand(
+            x.shape[0], x.shape[1], -1))
         w = params["W_rec" if of_state else "W_in"][:, None]  # (K, 1, 3N, ·)
         dr = (r * (1 - r))[..., None] * w[:, :, :n]
         dz = (z * (1 - z))[..., None] * w[:, :, n:2 * n]
@@ -127,7 +138,8 @@ class GRUCell(_TorchCell):
 
     def jacobian_state(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
         eye = torch.eye(self.config.n_rec, dtype=x.dtype, device=x.device)
-        z = self._parts(params, x, self.input_drive(params, u))[1]
+        z = self._parts(params, x, self.input_drive(params, u).expand(
+            x.shape[0], x.shape[1], -1))[1]
         return self._jacobian(params, x, u, True) + z[..., None] * eye
 
     def jacobian_input(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
@@ -135,6 +147,12 @@ class GRUCell(_TorchCell):
 
 
 class LSTMCell(_TorchCell):
+    """The LSTM's drive is its (noisy) input u itself: a whole trial then runs through
+    torch's own sequence kernel (``torch._VF.lstm``, oneDNN on CPU), which forms W_in u for
+    all steps in one product — as fast as torch.nn.LSTM. That kernel returns h at every step
+    and c only at the end, so the c trajectory is rebuilt from the h trajectory: the gates of
+    all steps in one product, then an element-wise recurrence."""
+
     name = "lstm"
     summary = "torch.nn.LSTM: gates i, f, g, o; state [h, c], readout from h"
     gates = 4
@@ -146,25 +164,65 @@ class LSTMCell(_TorchCell):
     def activity(self, x: Tensor) -> Tensor:
         return x[..., :self.config.n_rec]
 
-    def _parts(self, params: Params, x: Tensor, d: Tensor) -> tuple[Tensor, ...]:
+    def input_drive(self, params: Params, u: Tensor) -> Tensor:
+        return u.expand(*u.shape[:-3], params["W_in"].shape[0], *u.shape[-2:])
+
+    def _pre(self, params: Params, h: Tensor, u: Tensor) -> Tensor:
+        """Gate pre-activations W_in u + b + b_rec + W_rec h, (…, K, B, 4N)."""
+        k = params["W_in"].shape[0]
+        d = torch.baddbmm(self._bias(params)[:, None, :], u.reshape(k, -1, u.shape[-1]),
+                          params["W_in"].transpose(1, 2)).reshape(*u.shape[:-1], -1)
+        return self._recurrent(params, h, d) if h.dim() == 3 else d
+
+    def _gates(self, pre: Tensor, c: Tensor) -> tuple[Tensor, ...]:
         n = self.config.n_rec
-        h, c = x[..., :n], x[..., n:]
-        pre = self._recurrent(params, h) + d
-        ifo = torch.sigmoid(torch.cat([pre[..., :2 * n], pre[..., 3 * n:]], -1))
-        i, f, o = ifo[..., :n], ifo[..., n:2 * n], ifo[..., 2 * n:]
+        s = torch.sigmoid(pre)  # the g quarter is recomputed as tanh: cheaper than a cat
+        i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
         g = torch.tanh(pre[..., 2 * n:3 * n])
-        c_new = f * c + i * g
-        return i, f, g, o, c, c_new, torch.tanh(c_new)
+        c_new = torch.addcmul(f * c, i, g)
+        return i, f, g, o, c_new, torch.tanh(c_new)
+
+    def _parts(self, params: Params, x: Tensor, u: Tensor) -> tuple[Tensor, ...]:
+        n = self.config.n_rec
+        c = x[..., n:]
+        i, f, g, o, c_new, tc = self._gates(self._pre(params, x[..., :n], u.expand(
+            x.shape[0], x.shape[1], -1)), c)
+        return i, f, g, o, c, c_new, tc
 
     def driven_step(self, params: Params, x: Tensor, d: Tensor) -> Tensor:
         *_, o, _, c_new, tc = self._parts(params, x, d)
         return torch.cat([o * tc, c_new], -1)
 
+    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
+        """h from torch's sequence kernel per member, then c from the gates of all steps."""
+        n = self.config.n_rec
+        h0, c0 = x0[..., :n], x0[..., n:]
+        weights = [params[k] for k in ("W_in", "W_rec", "b", "b_rec")]
+        hs = torch.stack([
+            torch._VF.lstm(drive[:, k], (h0[k][None].contiguous(), c0[k][None].contiguous()),
+                           [w[k] for w in weights], True, 1, 0.0, torch.is_grad_enabled(),
+                           False, False)[0]
+            for k in range(drive.shape[1])], 1)  # (T, K, B, N)
+        h_prev = torch.cat([h0[None], hs[:-1]])
+        steps, members, batch = drive.shape[:3]
+        d = torch.baddbmm(self._bias(params)[:, None, :],
+                          drive.transpose(0, 1).reshape(members, -1, drive.shape[-1]),
+                          params["W_in"].transpose(1, 2))
+        pre = torch.baddbmm(d, h_prev.transpose(0, 1).reshape(members, -1, n),
+                            params["W_rec"].transpose(1, 2))
+        s = torch.sigmoid(pre).reshape(members, steps, batch, 4 * n).transpose(0, 1)
+        g = torch.tanh(pre[..., 2 * n:3 * n]).reshape(members, steps, batch, n).transpose(0, 1)
+        c, cs = c0, []
+        for t in range(steps):
+            c = torch.addcmul(s[t, ..., n:2 * n] * c, s[t, ..., :n], g[t])
+            cs.append(c)
+        return torch.cat([hs, torch.stack(cs)], -1), hs
+
     def _gate_jacobians(self, params: Params, x: Tensor, u: Tensor,
-                        weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+                        weight: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
         """∂c′/∂v and ∂h′/∂v through the gates, for v entering them through ``weight``."""
         n = self.config.n_rec
-        i, f, g, o, c, c_new, tc = self._parts(params, x, self.input_drive(params, u))
+        i, f, g, o, c, c_new, tc = self._parts(params, x, u)
         w = weight[:, None]
         di = (i * (1 - i))[..., None] * w[:, :, :n]
         df = (f * (1 - f))[..., None] * w[:, :, n:2 * n]
