@@ -7,6 +7,7 @@ from rich.table import Table
 
 from rnntool.analysis.evaluation import evaluate
 from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.envs import Environment
 from rnntool.models import load_model
 from rnntool.storage import update_model
 
@@ -15,18 +16,32 @@ from rnntool.storage import update_model
 @click.argument("models", nargs=-1, required=True)
 @click.option("--trials", type=int, default=2000, show_default=True, help="Test trials (and per coherence).")
 @click.option("--seed", type=int, default=None, help="Test-set seed (default: the model's seed + 1).")
+@click.option("--sessions", type=int, default=16, show_default=True,
+              help="Closed-loop models: sessions run in parallel (the baselines run the same ones).")
+@click.option("--blocks", type=int, default=10, show_default=True,
+              help="Closed-loop models: blocks per evaluation session.")
 @device_option
 @models_dir_option
 @json_option
 @quiet_option
-def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
-            models_dir: str | None, as_json: bool, quiet: bool) -> None:
-    """Accuracy, psychometric table and per-context accuracy of MODELS, stored in each file."""
+def command(models: tuple[str, ...], trials: int, seed: int | None, sessions: int, blocks: int,
+            device: str, models_dir: str | None, as_json: bool, quiet: bool) -> None:
+    """Every task metric (accuracy where there is a correct answer), psychometric table and
+    per-context accuracy of MODELS, stored in each file; closed-loop models are scored beside
+    the Bayesian baselines on the same sessions."""
     if trials < 1:
         raise click.BadParameter("--trials must be ≥ 1")
     paths, results = [], []
     for path in model_paths(models, models_dir):
         model = load_model(path, device)
+        if isinstance(model.task, Environment):
+            from rnntool.cli.evaluate_env import evaluate_environment
+
+            results.append(evaluate_environment(model, seed, sessions, blocks, quiet))
+            paths.append(path)
+            if not as_json:
+                emit([path])
+            continue
         result = evaluate(model.network, model.task,
                           model.record.seed + 1 if seed is None else seed, trials)
         update_model(path, "evaluation", result)
@@ -41,8 +56,9 @@ def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
 
 
 def _show(name: str, result: dict) -> None:
-    stderr.print(f"[bold]{name}[/]: accuracy {result['accuracy']:.3f} "
-                 f"on {result['scored_trials']} scored trials")
+    metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
+    scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
+    stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
     if "psychometric" not in result:
         return
     psy = result["psychometric"]

@@ -13,7 +13,8 @@ from rnntool.errors import RnnToolError
 #: Modules under rnntool.cli that each define one click command named ``command``; the
 #: command's name is the module's with '-' for '_'. They are imported only when used, so
 #: ``rnntool train`` does not pay for the analysis stack's imports.
-COMMAND_MODULES = ("train", "evaluate", "svcca", "topology", "fixedpoints", "plot", "import_miconi")
+COMMAND_MODULES = ("train", "evaluate", "svcca", "topology", "fixedpoints", "plot", "import_miconi",
+                   "sweep")
 
 
 class LazyGroup(click.Group):

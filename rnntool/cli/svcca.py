@@ -28,6 +28,9 @@ from rnntool.storage.groups import read_group_file
               help="Keep this many SVD components instead (svcca, pwcca).")
 @click.option("--levels", type=int, default=10, show_default=True,
               help="Probe input levels per context.")
+@click.option("--conditions", type=int, default=None,
+              help="Probe conditions in all, split evenly over the contexts (replaces "
+                   "--levels; McMahan et al. 2021's distance matrix: 120 with --components 2).")
 @seed_option
 @reload_option
 @legacy_rows_option
@@ -38,7 +41,7 @@ from rnntool.storage.groups import read_group_file
 @json_option
 @quiet_option
 def command(group_file: Path, metrics: tuple[str, ...], keep: float, components: int | None,
-            levels: int, seed: int, reload: bool, legacy_rows: bool, workers: int | None,
+            levels: int, conditions: int | None, seed: int, reload: bool, legacy_rows: bool, workers: int | None,
             scheduler: str | None, device: str, models_dir: str | None, as_json: bool,
             quiet: bool) -> None:
     """Distances between the hidden activity of the models in GROUP_FILE under static probe
@@ -49,6 +52,7 @@ def command(group_file: Path, metrics: tuple[str, ...], keep: float, components:
     Examples:
       rnntool svcca groups.txt
       rnntool svcca groups.txt --metric cka --metric procrustes --reload
+      rnntool svcca groups.txt --components 2 --conditions 120 --legacy-rows   # McMahan et al. 2021
     """
     chosen = {name: make_metric(name, **metric_settings(name, keep=keep, components=components))
               for name in dict.fromkeys(metrics)}
@@ -57,14 +61,15 @@ def command(group_file: Path, metrics: tuple[str, ...], keep: float, components:
     activity = None
     paths, summaries = [], []
     for name, metric in chosen.items():
-        parameters = {**metric.parameters(), "seed": seed, "levels": levels}
+        parameters = {**metric.parameters(), "seed": seed,
+                      **({"conditions": conditions} if conditions else {"levels": levels})}
         path = population_path(group_file, name)
         distances = None if reload else cached_distances(path, "svcca", name, parameters,
                                                          groups, digests)
         cached = distances is not None
         if distances is None:
             if activity is None:
-                activity = population_activity(groups.models, seed, levels, device)
+                activity = population_activity(groups.models, seed, levels, device, conditions)
             distances = pairwise_distances(activity, metric, workers, scheduler)
         pop = assemble(groups, "svcca", name, parameters, digests, distances, seed, legacy_rows)
         write_population_file(path, pop, {"seed": seed, "rows_as_features": legacy_rows})

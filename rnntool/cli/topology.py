@@ -24,7 +24,7 @@ from rnntool.storage.population_file import read_population
                    "mcmahan: seed 002's nearest-neighbour input labels (replication).")
 @click.option("--mode", default="small", show_default=True,
               help="Static input set whose fixed points are used (the task's sets).")
-@click.option("--method", type=click.Choice(METHODS), default="approx", show_default=True,
+@click.option("--method", type=click.Choice(METHODS), default="exact", show_default=True,
               help="Fixed-point method for points that must still be found (stored exact "
                    "roots are used first, then stored approximate points).")
 @click.option("--n-inits", type=int, default=1024, show_default=True,

@@ -10,12 +10,13 @@ import click
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
 from rnntool.cli.network_options import cells_help, network_options, network_overrides
 from rnntool.cli.options import parse_assignments, parse_range
+from rnntool.envs import ENVIRONMENTS
 from rnntool.errors import ConfigError
 from rnntool.network.cells import make_cell
-from rnntool.rules import PREFIXES, RULES, check_rule_cell, get_rule, rule_from_model_name
+from rnntool.rules import PREFIXES, RULES, check_rule_cell
 from rnntool.storage import expand_stdin, output_path, write_model
 from rnntool.tasks import TASKS, make_task
-from rnntool.training import TrainSettings, network_for, train
+from rnntool.training import TrainSettings, network_for, rule_for, stopping_for, train
 
 
 def _rules_help() -> str:
@@ -29,9 +30,10 @@ def _rules_help() -> str:
 @click.command("train", epilog=_rules_help() + "\n\n" + cells_help())
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
-              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
-@click.option("--task", "task_name", type=click.Choice(sorted(TASKS)), default=None,
-              help="Task (default cdi; --rdm selects rdm).")
+              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
+                   "else the task's rule.")
+@click.option("--task", "task_name", type=click.Choice(sorted(TASKS) + sorted(ENVIRONMENTS)),
+              default=None, help="Task (default cdi; --rdm selects rdm); ibl is closed-loop.")
 @click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=float, default=None,
@@ -44,7 +46,7 @@ def _rules_help() -> str:
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=int, default=50, show_default=True, help="Number of recurrent units.")
+@click.option("--n-rec", type=int, default=None, help="Number of recurrent units (default: the task's, else 50).")
 @click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
 @click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
@@ -60,12 +62,19 @@ def _rules_help() -> str:
 @click.option("--max-iters", type=int, default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
-@click.option("--stop-threshold", type=float, default=0.9, show_default=True,
-              help="Stop when the last --stop-window validation accuracies reach this.")
-@click.option("--stop-window", type=int, default=10, show_default=True)
+@click.option("--stop", "stop_specs", multiple=True, metavar="RULE",
+              help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
+                   "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'. Default: the task's "
+                   "('val_accuracy>=0.9 for 10' for tasks with a correct answer).")
+@click.option("--stop-threshold", type=float, default=None,
+              help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW' (default 0.9).")
+@click.option("--stop-window", type=click.IntRange(min=1), default=None,
+              help="Window of --stop-threshold (default 10).")
 @click.option("--validate-from", type=float, default=0.75, show_default=True,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
+@click.option("--validate-every", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Validate every K units of progress (stopping windows count checks).")
 @click.option("--validation-trials", type=click.IntRange(min=20), default=2000, show_default=True,
               help="Size of the held-out validation set.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
@@ -75,13 +84,14 @@ def _rules_help() -> str:
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
             rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
-            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
+            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, cell: str | None, dale: float | None,
             no_self_connections: bool, net_opts: tuple[str, ...], max_iters: int | None,
-            rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
-            validate_from: float, validation_trials: int, overwrite: bool, device: str,
+            rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
+            stop_window: int | None, validate_from: float, validate_every: int,
+            validation_trials: int, overwrite: bool, device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
@@ -95,6 +105,20 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
+    if task_name in ENVIRONMENTS:
+        from rnntool.cli.train_env import train_environment
+
+        unsupported = {"--rule": rule, "--N": contexts, "-v": noise_std, "-m": coherence_max,
+                       "--bits": bits, "--preset": preset, "--phi": phi, "--readout": readout,
+                       "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
+                       "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
+                       "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
+                       "--stop-window": stop_window, "--dale": dale,
+                       "--no-self-connections": no_self_connections or None,
+                       "--net-opt": net_opts or None}
+        return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
+                                 task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
+                                 models_dir, overwrite, as_json, quiet, unsupported, cell)
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
                      **parse_assignments(task_opt, "--task-opt")}
     if contexts is not None:
@@ -114,29 +138,31 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         path = output_path(name, models_dir)
         if path.exists() and not overwrite:
             raise ConfigError(f"{path} exists; pass --overwrite to replace it")
-        rule_cls = get_rule(rule or rule_from_model_name(name))
+        rule_cls = rule_for(name, task, rule)
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
         check_rule_cell(rule_cls, make_cell(net_config).name)
-        settings = TrainSettings(seed=job_seed, stop_window=stop_window,
-                                 stop_threshold=stop_threshold, validate_from=validate_from,
-                                 validation_trials=validation_trials,
-                                 device=device)
+        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
+                                 stop_window=stop_window, stop_threshold=stop_threshold,
+                                 validate_from=validate_from, validate_every=validate_every,
+                                 validation_trials=validation_trials, device=device)
+        stopping_for(task, learning_rule, settings)
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
-                         f"N={n_rec}, seed {job_seed}")
+                         f"N={net_config.n_rec}, seed {job_seed}")
         record = train(path.stem, task, learning_rule, net_config, settings,
                        None if quiet else stderr)
         write_model(path, record)
         t = record.training
+        best = f"best_{t['primary_metric']}"
         if not quiet:
             stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
-                         f"best validation accuracy {t['best_val_accuracy']:.3f}"
+                         f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
                          f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
         paths.append(path)
         summaries.append({"path": str(path), **{k: t[k] for k in (
-            "iterations", "unit", "converged", "best_val_accuracy", "seconds")}})
+            "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
         if not as_json:
             emit([path])
     if as_json:
