@@ -12,6 +12,7 @@ import click
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
 from rnntool.cli.options import (FINITE, FRACTION, MAX_SEED, NON_NEGATIVE, SEED, check_settings,
                                  count, parse_assignments, parse_range)
+from rnntool.cli.network_options import cells_help, network_options, network_overrides
 from rnntool.cli.train_checks import check_network_size, finish_record
 from rnntool.engine.checkpoint import Checkpointer, checkpoint_path, read_checkpoint
 from rnntool.engine.ensemble import train_ensemble, write_group_file
@@ -19,7 +20,8 @@ from rnntool.engine.tensorboard_log import TensorBoardLogger, require_tensorboar
 from rnntool.envs import ENVIRONMENTS
 from rnntool.errors import ConfigError, RunFailedError
 from rnntool.network import NetworkConfig
-from rnntool.rules import PREFIXES, RULES, LearningRule, get_rule
+from rnntool.network.cells import make_cell
+from rnntool.rules import PREFIXES, RULES, LearningRule, check_rule_cell, get_rule
 from rnntool.storage import ModelRecord, expand_stdin, output_path, write_model
 from rnntool.tasks import TASKS, Task, make_task, task_from_config
 from rnntool.training import (TrainSettings, check_checkpointing, network_for, rule_for,
@@ -34,7 +36,7 @@ def _rules_help() -> str:
     return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
 
 
-@click.command("train", epilog=_rules_help())
+@click.command("train", epilog=_rules_help() + "\n\n" + cells_help())
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
@@ -70,6 +72,7 @@ def _rules_help() -> str:
 @click.option("--train", "trainable", default=None,
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
+@network_options
 @click.option("--max-iters", type=count(10**9), default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
@@ -108,7 +111,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
-            trainable: str | None, dtype: str | None, max_iters: int | None,
+            trainable: str | None, dtype: str | None, cell: str | None, dale: float | None,
+            no_self_connections: bool, net_opts: tuple[str, ...], max_iters: int | None,
             rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
             stop_window: int | None, validate_from: float | None, validate_every: int | None,
             validation_trials: int | None, checkpoint_every: int, resume: bool,
@@ -138,10 +142,12 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                        "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
                        "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
                        "--stop-window": stop_window, "--checkpoint-every": checkpoint_every or None,
-                       "--resume": resume or None, "--tensorboard": tensorboard}
+                       "--resume": resume or None, "--tensorboard": tensorboard, "--dale": dale,
+                       "--no-self-connections": no_self_connections or None,
+                       "--net-opt": net_opts or None}
         return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
-                                 models_dir, overwrite, as_json, quiet, unsupported)
+                                 models_dir, overwrite, as_json, quiet, unsupported, cell)
     task_opts = parse_assignments(task_opt, "--task-opt")
     if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
         task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")
@@ -155,7 +161,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     overrides = dict(phi=phi, readout=readout, alpha=alpha, noise_in=noise_in,
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
-                     if trainable else None)
+                     if trainable else None,
+                     **network_overrides(cell, dale, no_self_connections, net_opts))
     rule_opts_given = parse_assignments(rule_opts, "--opt")
     given = {"validate_from": validate_from, "validate_every": validate_every,
              "validation_trials": validation_trials}
@@ -245,6 +252,7 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
+        check_rule_cell(rule_cls, make_cell(net_config).name)
         run_settings = replace(settings, seed=members[0][1])
     for name, job_seed in members:
         if not 0 <= job_seed <= MAX_SEED:

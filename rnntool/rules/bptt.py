@@ -121,6 +121,7 @@ class BPTT(LearningRule):
                 with torch.no_grad():
                     for p, f in zip(params, frozen):
                         p[stopped] = f
+            net.project()
             lr = schedule.lr
             schedule.step(float(losses.detach().sum()))
             outputs = trajectory.outputs.detach()
