@@ -3,37 +3,58 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
-from rnntool.analysis.evaluation import evaluate
 from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
-from rnntool.models import load_model
-from rnntool.storage import update_model
+from rnntool.cli.completion import complete_models
+from rnntool.cli.existing import existing_options, must_compute
 
 
 @click.command("evaluate")
-@click.argument("models", nargs=-1, required=True)
-@click.option("--trials", type=int, default=2000, show_default=True, help="Test trials (and per coherence).")
-@click.option("--seed", type=int, default=None, help="Test-set seed (default: the model's seed + 1).")
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
+@click.option("--trials", type=click.IntRange(min=1), default=2000,
+              help="Test trials, and trials per point of each psychometric curve.")
+@click.option("--seed", type=int, default=0,
+              help="Seed of the test set; the default gives every model the same test trials "
+                   "(the library's evaluate() uses the same default).")
+@existing_options("the evaluation")
 @device_option
 @models_dir_option
 @json_option
 @quiet_option
-def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
-            models_dir: str | None, as_json: bool, quiet: bool) -> None:
-    """Accuracy, psychometric table and per-context accuracy of MODELS, stored in each file."""
-    if trials < 1:
-        raise click.BadParameter("--trials must be ≥ 1")
-    paths, results = [], []
-    for path in model_paths(models, models_dir):
-        model = load_model(path, device)
-        result = evaluate(model.network, model.task,
-                          model.record.seed + 1 if seed is None else seed, trials)
-        update_model(path, "evaluation", result)
-        if not quiet:
-            _show(model.record.name, result)
-        paths.append(path)
-        results.append({"path": str(path), **result})
+def command(models: tuple[str, ...], trials: int, seed: int, overwrite: bool, keep: bool,
+            device: str, models_dir: str | None, as_json: bool, quiet: bool) -> None:
+    """Accuracy, psychometric table and per-context accuracy of MODELS, stored under
+    /evaluation of each file.
+
+    The test trials come from a random stream of their own (never used in training), fixed
+    by --seed. A model that already has an evaluation needs --overwrite or --keep.
+
+    \b
+    Examples:
+      rnntool evaluate bptt_0050
+      rnntool evaluate bptt_0050 ga_0050 --trials 5000 --overwrite
+      rnntool train bptt_a bptt_b -v 0.1 | rnntool evaluate -
+    """
+    from rnntool.analysis.evaluation import evaluate
+    from rnntool.models import load_model
+    from rnntool.storage import read_group, update_model
+
+    paths = model_paths(models, models_dir)
+    todo = [must_compute(bool(read_group(p, "evaluation")), f"{p}: an evaluation", overwrite, keep)
+            for p in paths]
+    results = []
+    for path, compute in zip(paths, todo):
+        if compute:
+            model = load_model(path, device)
+            result = evaluate(model.network, model.task, seed, trials)
+            update_model(path, "evaluation", result)
+            if not quiet:
+                _show(model.record.name, result)
+        else:
+            result = read_group(path, "evaluation") or {}
+            if not quiet:
+                stderr.print(f"{path.stem}: kept the stored evaluation")
+        results.append({"path": str(path), "kept": not compute, **result})
         if not as_json:
             emit([path])
     if as_json:
@@ -41,13 +62,15 @@ def command(models: tuple[str, ...], trials: int, seed: int | None, device: str,
 
 
 def _show(name: str, result: dict) -> None:
+    from rich.table import Table
+
     stderr.print(f"[bold]{name}[/]: accuracy {result['accuracy']:.3f} "
                  f"on {result['scored_trials']} scored trials")
     if "psychometric" not in result:
         return
     psy = result["psychometric"]
     table = Table(title=f"{name}: P(choice > 0) by signed coherence on channel 0")
-    table.add_column("context")
+    table.add_column("context cued")
     for c in psy["coherences"]:
         table.add_column(f"{c:+.3f}", justify="right")
     table.add_column("accuracy", justify="right")

@@ -2,75 +2,124 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from typing import Any
 
 import click
-import numpy as np
-from rich.table import Table
 
-from rnntool.analysis.fixedpoints import GROUP, FinderSettings, FixedPoints, find_and_store
+from rnntool.cli.catalogue import names
 from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.cli.completion import complete_models, method_choice
+from rnntool.cli.existing import existing_options, must_compute
 from rnntool.cli.options import parse_assignments
 from rnntool.errors import ConfigError
 
+#: Input sets of the evidence tasks (McMahan et al. 2021), offered by completion.
+MODES = ("large", "small", "sparse")
 
-@click.command("fixedpoints")
-@click.argument("models", nargs=-1, required=True)
-@click.option("--mode", default=None,
-              help="The task's static input set: large, small or sparse (RDM and N-CDI, any K).")
-@click.option("--inputs", default=None,
+
+class _FinderOptionsHelp(click.Command):
+    """Lists the finder settings (--opt) in the epilog, read from the names cache."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Finder settings (--opt KEY=VALUE)"):
+            formatter.write_text(", ".join(names()["finder_settings"]) +
+                                 " (see rnntool.analysis.fixedpoints.FinderSettings).")
+
+
+@click.command("fixedpoints", cls=_FinderOptionsHelp)
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
+@click.option("--mode", default=None, show_default="none",
+              shell_complete=lambda ctx, param, incomplete: [m for m in MODES if m.startswith(incomplete)],
+              help="The task's static input set (McMahan et al. 2021): large, small or sparse "
+                   "(RDM and N-CDI, any K). Without --mode, --inputs or --interpolate the "
+                   "input is zero.")
+@click.option("--inputs", default=None, show_default="zeros",
               help="Constant inputs: a named set (zeros, pulses) or a .txt/.csv/.npy file of rows.")
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
-@click.option("--steps", type=int, default=11, show_default=True, help="Inputs along --interpolate.")
-@click.option("--method", type=click.Choice(["approx", "exact"]), default="approx", show_default=True,
+@click.option("--steps", type=click.IntRange(min=2), default=11, help="Inputs along --interpolate.")
+@click.option("--method", type=method_choice(), default="approx",
               help="approx: minimise q only; exact: then polish roots by batched damped Newton.")
-@click.option("--n-inits", type=int, default=None, help="Initial states in all (default 1024).")
-@click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]), default=None,
+@click.option("--n-inits", type=click.IntRange(min=1), default=1024,
+              help="Initial states in all, shared among the inputs.")
+@click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]),
+              default="trajectories",
               help="Initial states from visited states plus noise, a box, or both.")
-@click.option("--max-iters", type=int, default=None, help="Adam iterations at most (default 5000).")
-@click.option("--seed", type=int, default=None, help="Seed of the initial states (default: the model's).")
+@click.option("--adam-iters", "--max-iters", "max_iters", type=click.IntRange(min=1), default=5000,
+              help="Adam iterations of the search for each initial state at most (not "
+                   "training iterations).")
+@click.option("--seed", type=int, default=None, show_default="the model's seed",
+              help="Seed of the initial states.")
 @click.option("--opt", "finder_opts", multiple=True, metavar="KEY=VALUE",
-              help="Any finder setting: " + ", ".join(f.name for f in fields(FinderSettings)) + ".")
+              help="Any finder setting (listed below), e.g. --opt tol_unique=1e-4.")
+@existing_options("the fixed-point result of the same inputs and method")
 @device_option
 @models_dir_option
 @json_option
 @quiet_option
 def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
-            interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int | None,
-            init_from: str | None, max_iters: int | None, seed: int | None,
-            finder_opts: tuple[str, ...], device: str, models_dir: str | None, as_json: bool,
-            quiet: bool) -> None:
+            interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int,
+            init_from: str, max_iters: int, seed: int | None,
+            finder_opts: tuple[str, ...], overwrite: bool, keep: bool, device: str,
+            models_dir: str | None, as_json: bool, quiet: bool) -> None:
     """Fixed and slow points of MODELS with their stability, stored under
     analyses/fixedpoints/<inputs>_<method> of each file.
+
+    A model that already has the result for the same inputs and method needs --overwrite
+    or --keep.
 
     \b
     Examples:
       rnntool fixedpoints bptt_0050 --mode sparse
       rnntool fixedpoints bptt_0050 --mode large --method exact
-      rnntool fixedpoints flipflop_1 --inputs zeros
-      rnntool fixedpoints m1 --interpolate zeros 0.1,0,1,0 --steps 5
+      rnntool fixedpoints flipflop_3bit --inputs zeros --overwrite
+      rnntool fixedpoints bptt_0050 --interpolate zeros 0.1,0,1,0 --steps 5
     """
+    from rnntool.analysis.fixedpoints import GROUP, find_and_store, load_fixed_points
+
     settings = _settings(method, n_inits, init_from, max_iters, seed, finder_opts)
-    paths, summaries = [], []
-    for path in model_paths(models, models_dir):
-        points, written = find_and_store(path, mode, inputs, interpolate or None, steps, settings,
-                                         device)
+    paths = model_paths(models, models_dir)
+    plans = [_plan(p, mode, inputs, interpolate, steps, method, overwrite, keep) for p in paths]
+    written_paths, summaries = [], []
+    for path, (key, compute) in zip(paths, plans):
+        if compute:
+            points, written = find_and_store(path, mode, inputs, interpolate or None, steps,
+                                             settings, device)
+        else:
+            points, written = load_fixed_points(path, key), path
         if not quiet:
-            _show(path.stem, points)
-        paths.append(written)
+            _show(path.stem, points, kept=not compute)
+        written_paths.append(written)
         summaries.append({"path": str(written), "group": f"{GROUP}/{points.key}",
-                          **_counts(points)})
+                          "kept": not compute, **_counts(points)})
         if not as_json:
             emit([written])
     if as_json:
-        emit(paths, True, summaries)
+        emit(written_paths, True, summaries)
 
 
-def _settings(method: str, n_inits: int | None, init_from: str | None, max_iters: int | None,
-              seed: int | None, opts: tuple[str, ...]) -> FinderSettings:
-    given = {**parse_assignments(opts, "--opt"), "method": method, "n_inits": n_inits,
-             "init_from": init_from, "max_iters": max_iters, "seed": seed}
+def _plan(path: Any, mode: str | None, inputs: str | None, interpolate: Any, steps: int,
+          method: str, overwrite: bool, keep: bool) -> tuple[str, bool]:
+    """The result key a model would get, and whether to compute it (checked before any work)."""
+    from rnntool.analysis.fixedpoints import fixed_point_keys, input_set, result_key
+    from rnntool.models import load_model
+
+    model = load_model(path)
+    _, _, stem = input_set(model.task, model.network.config.n_in, mode, inputs,
+                           interpolate or None, steps)
+    key = result_key(stem, method)
+    return key, must_compute(key in fixed_point_keys(path), f"{path}: fixed points {key}",
+                             overwrite, keep)
+
+
+def _settings(method: str, n_inits: int, init_from: str, max_iters: int,
+              seed: int | None, opts: tuple[str, ...]) -> Any:
+    from dataclasses import fields
+
+    from rnntool.analysis.fixedpoints import FinderSettings
+
+    given = {"method": method, "n_inits": n_inits, "init_from": init_from,
+             "max_iters": max_iters, "seed": seed, **parse_assignments(opts, "--opt")}
     known = {f.name for f in fields(FinderSettings)}
     unknown = set(given) - known
     if unknown:
@@ -83,15 +132,20 @@ def _settings(method: str, n_inits: int | None, init_from: str | None, max_iters
     return settings
 
 
-def _counts(points: FixedPoints) -> dict[str, int]:
+def _counts(points: Any) -> dict[str, int]:
     fixed = points.is_fixed
     return {"points": len(points), "fixed": int(fixed.sum()),
             "stable": int((fixed & points.stable_map).sum()),
             "unstable": int((fixed & ~points.stable_map).sum()), "slow": int((~fixed).sum())}
 
 
-def _show(name: str, points: FixedPoints) -> None:
-    table = Table(title=f"{name}: {GROUP}/{points.key}")
+def _show(name: str, points: Any, kept: bool = False) -> None:
+    import numpy as np
+    from rich.table import Table
+
+    from rnntool.analysis.fixedpoints import GROUP
+
+    table = Table(title=f"{name}: {GROUP}/{points.key}{' (kept)' if kept else ''}")
     for col in ("input", "stable", "unstable (n_unstable)", "slow", "min q"):
         table.add_column(col, justify="right" if col != "input" else "left")
     for i, label in enumerate(points.input_labels):

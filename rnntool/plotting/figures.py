@@ -13,9 +13,10 @@ from rnntool.errors import ConfigError
 from rnntool.models import Model, load_model
 from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
-from rnntool.plotting.style import FORMATS, save
+from rnntool.plotting.kinds import FORMATS, MODEL_KINDS
+from rnntool.plotting.style import save
 
-KINDS = ("trials", "pca", "eigen", "loss", "psychometric")
+KINDS = MODEL_KINDS
 
 
 def applicable_kinds(model: Model) -> list[str]:

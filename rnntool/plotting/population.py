@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rnntool.errors import ConfigError  # noqa: E402
+from rnntool.plotting.kinds import POPULATION_KINDS  # noqa: E402
 from rnntool.storage.population_file import read_population  # noqa: E402
 
-KINDS = ("distances", "mds")
+KINDS = POPULATION_KINDS
 
 
 def plot_population_file(path: Path, kinds: list[str] | None, out_dir: Path, fmt: str) -> list[Path]:

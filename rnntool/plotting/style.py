@@ -12,7 +12,6 @@ import numpy as np  # noqa: E402
 
 from rnntool.storage import atomic_path  # noqa: E402
 
-FORMATS = ("png", "pdf", "svg")
 #: Trajectory colours by the sign of the trial's target (blue +, red −, grey 0).
 SIGN_COLOURS = {1: "tab:blue", -1: "tab:red", 0: "0.5"}
 
