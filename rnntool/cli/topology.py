@@ -101,7 +101,7 @@ def command(group_file: Path, descriptor: str, mode: str, method: str, n_inits: 
                    legacy_rows)
     fixed = [int(p.is_fixed.sum()) for p in points]
     unstable = [int((p.is_fixed & ~p.stable_map).sum()) for p in points]
-    warnings = model_warnings(groups.models, [fixed_point_warning(f, u)
+    warnings = model_warnings(groups.models, [fixed_point_warning(f, u, descriptor)
                                               for f, u in zip(fixed, unstable)])
     per_model: dict[str, Any] = {
         "fixed_points": np.asarray(fixed, dtype=np.int64),

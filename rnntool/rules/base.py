@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rnntool.errors import ConfigError
 from rnntool.network.ctrnn import CTRNN, final_outputs
+from rnntool.progress import ProgressSettings, TrainingProgress, training_progress
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 
@@ -92,33 +92,26 @@ class Monitor:
     validation: ValidationSet
     stopping: StoppingRule
     unit: str = "iteration"
-    console: Console | None = None
+    console: Console | ProgressSettings | None = None
     history: dict[str, list[float]] = field(default_factory=dict)
     best_accuracy: float = -1.0
     best_iteration: int = -1
     best_params: dict[str, torch.Tensor] | None = None
     _accuracies: list[float] = field(default_factory=list)
     _start: float = field(default_factory=time.perf_counter)
-    _progress: Progress | None = None
+    _progress: TrainingProgress | None = None
 
     def __enter__(self) -> "Monitor":
-        if self.console is not None:
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(),
-                TextColumn("{task.completed}/{task.total} {task.fields[unit]}s"),
-                TextColumn("loss {task.fields[loss]:.4g}  train {task.fields[train]:.3f}  "
-                           "val {task.fields[val]:.3f}  {task.fields[rate]:.1f} {task.fields[unit]}s/s"),
-                TimeElapsedColumn(), console=self.console, transient=False)
-            self._progress.start()
-            self._bar = self._progress.add_task("training", total=self.stopping.max_iters,
-                                                loss=float("nan"), train=0.0, val=0.0,
-                                                rate=0.0, unit=self.unit)
+        self._progress = training_progress(self.console, self.stopping.max_iters, self.unit,
+                                           self.stopping.window, self.stopping.threshold)
+        if self._progress is not None:
+            self._progress.__enter__()
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress.__exit__(*exc)
 
     @property
     def iterations(self) -> int:
@@ -144,10 +137,7 @@ class Monitor:
             self.best_params = {k: v[member:member + 1].detach().clone()
                                 for k, v in net.params.items()}
         if self._progress is not None:
-            elapsed = max(self.seconds, 1e-9)
-            self._progress.update(self._bar, advance=1, loss=loss, train=train_accuracy,
-                                  val=accuracy if validate else 0.0,
-                                  rate=self.iterations / elapsed)
+            self._progress.update(loss, train_accuracy, accuracy)
         return self.converged or self.iterations >= self.stopping.max_iters
 
     @property
