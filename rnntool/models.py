@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnntool.network import CTRNN
+from rnntool.network import Network
 from rnntool.storage import ModelRecord, read_model
 from rnntool.tasks import Task, task_from_config
 
@@ -17,12 +17,12 @@ class Model:
 
     path: Path
     record: ModelRecord
-    network: CTRNN
+    network: Network
     task: Task
 
 
 def load_model(path: str | os.PathLike, device: str = "cpu") -> Model:
     """Open a model file; the dynamics come from its stored configuration, never its name."""
     record = read_model(path)
-    net = CTRNN.from_numpy(record.network_config(), record.weights, device)
+    net = Network.from_numpy(record.network_config(), record.weights, device)
     return Model(Path(path), record, net, task_from_config(record.task))

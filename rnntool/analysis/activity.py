@@ -1,9 +1,10 @@
 """Hidden activity of a model under the static probe inputs, as (samples, units) data.
 
 Every step of every probe condition is one sample; the state is the pre-activation x that
-seed 002 records. The network is simulated noise-free through :meth:`CTRNN.simulate` from
-seeded initial states x(0) = x0 + σ₀ξ; clamped units (Miconi's bias units) carry no
-information and are dropped.
+McMahan et al. 2021 record (for any cell, the units its dynamical-system view observes:
+h of an LSTM). The network is simulated noise-free through its
+:class:`~rnntool.network.DynamicalSystem` view from seeded initial states x(0) = x0 + σ₀ξ;
+clamped units (Miconi's bias units) carry no information and are dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 
 from rnntool.errors import ConfigError
 from rnntool.models import Model, load_model
-from rnntool.network import CTRNN
+from rnntool.network import DynamicalSystem
 from rnntool.seeding import Seeds
 from rnntool.tasks.probes import probe_inputs
 
@@ -24,12 +25,11 @@ from rnntool.tasks.probes import probe_inputs
 def probe_activity(model: Model, seed: int = 0, levels: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """The probe inputs (C, T, n_in) and the activity (C·T, N − clamped) in float64."""
     inputs = probe_inputs(model.task, levels)
-    net = model.network
-    quiet = CTRNN(net.config.with_(noise_in=0.0, noise_rec=0.0), net.params, net.device)
+    system = DynamicalSystem(model.network).quiet()
     with torch.no_grad():
-        x_init = quiet.initial_state(inputs.shape[0], Seeds(seed).generator("analysis"))
-        states = quiet.simulate(inputs, x_init).states[0]
-    keep = np.setdiff1d(np.arange(net.config.n_rec), net.config.clamp_units)
+        x_init = system.initial_state(inputs.shape[0], Seeds(seed).generator("analysis"))
+        states = system.observed(system.simulate(inputs, x_init).states[0])
+    keep = np.setdiff1d(np.arange(system.hidden_size), system.clamped_units)
     activity = states.double().cpu().numpy()[..., keep]
     return inputs.numpy(), activity.reshape(-1, keep.size)
 

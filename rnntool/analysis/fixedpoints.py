@@ -32,7 +32,7 @@ from scipy.spatial import cKDTree
 from rnntool.analysis.point_analytics import (Spectrum, analyse_points, float64_network,
                                               map_jacobians, residuals)
 from rnntool.errors import ConfigError, RnnToolError
-from rnntool.network.ctrnn import CTRNN
+from rnntool.network import DynamicalSystem, Network
 from rnntool.seeding import Seeds
 from rnntool.storage import list_groups, read_group, update_model
 from rnntool.tasks.base import Task
@@ -120,7 +120,8 @@ class FixedPoints(Spectrum):
         eigenvalues: map eigenvalues λ sorted by descending |λ| (P, N), complex.
         right, left: the leading ``n_modes`` right and left eigenvectors, as columns in the
             same order (P, N, n_modes), biorthonormal (lᵢᵀ rⱼ = δᵢⱼ).
-        alpha: the model's α; flow eigenvalues are (λ − 1)/α in units of 1/τ.
+        alpha: the model's α; flow eigenvalues are (λ − 1)/α in units of 1/τ (NaN for
+            discrete maps, which have no flow).
         key: the group name under ``analyses/fixedpoints``; ``settings``: every parameter used.
     """
 
@@ -159,13 +160,14 @@ class FixedPoints(Spectrum):
 
     def to_tree(self) -> dict[str, Any]:
         """The HDF5 tree stored under ``analyses/fixedpoints/<key>``."""
-        return {"x": self.x, "u": self.u, "input_index": self.input_index,
+        tree = {"x": self.x, "u": self.u, "input_index": self.input_index,
                 "inputs": self.inputs, "input_labels": np.array(self.input_labels, dtype=object),
                 "q": self.q, "kind": np.array(self.kind, dtype=object),
                 "eigenvalues": self.eigenvalues, "right": self.right, "left": self.left,
                 "stable_map": self.stable_map, "stable_flow": self.stable_flow,
                 "n_unstable": self.n_unstable, "n_unstable_flow": self.n_unstable_flow,
                 "alpha": float(self.alpha)}
+        return {k: v for k, v in tree.items() if v is not None}
 
     @classmethod
     def from_tree(cls, tree: dict[str, Any], key: str, settings: dict[str, Any]) -> "FixedPoints":
@@ -249,18 +251,18 @@ def result_key(stem: str, method: str) -> str:
 
 
 # initial states ----------------------------------------------------------------------------
-def visited_states(net: CTRNN, task: Task, trials: int, generator: torch.Generator) -> torch.Tensor:
+def visited_states(net: DynamicalSystem, task: Task, trials: int, generator: torch.Generator) -> torch.Tensor:
     """States (trials·T, N) the network visits on noise-driven task trials."""
     batch = task.sample(trials, generator)
     with torch.no_grad():
         states = net.simulate(batch.inputs, net.initial_state(trials, generator), generator).states
-    return states[0].reshape(-1, net.config.n_rec)
+    return states[0].reshape(-1, net.state_size)
 
 
-def initial_states(net: CTRNN, task: Task | None, count: int, settings: FinderSettings,
+def initial_states(net: DynamicalSystem, task: Task | None, count: int, settings: FinderSettings,
                    generator: torch.Generator) -> torch.Tensor:
     """``count`` starting states (count, N) drawn as ``settings.init_from`` says."""
-    n = net.config.n_rec
+    n = net.state_size
     n_box = {"trajectories": 0, "box": count, "both": count // 2}[settings.init_from]
     if task is None:
         n_box = count
@@ -277,7 +279,7 @@ def initial_states(net: CTRNN, task: Task | None, count: int, settings: FinderSe
 
 
 # the search --------------------------------------------------------------------------------
-def minimise_q(net: CTRNN, x: torch.Tensor, u: torch.Tensor, settings: FinderSettings,
+def minimise_q(net: DynamicalSystem, x: torch.Tensor, u: torch.Tensor, settings: FinderSettings,
                max_iters: int, compact_every: int = 25) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Adam on q for all points at once, each frozen when it converges.
 
@@ -339,7 +341,7 @@ def _steps(a: np.ndarray, r: np.ndarray, damping: np.ndarray) -> np.ndarray:
     return delta
 
 
-def polish_roots(net: CTRNN, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
+def polish_roots(net: DynamicalSystem, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
                  chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
     """Batched Newton / Levenberg–Marquardt on F(x, u) − x = 0 in float64, analytic Jacobian.
 
@@ -362,7 +364,7 @@ def polish_roots(net: CTRNN, x: np.ndarray, u: np.ndarray, iters: int = 50, tol:
         if idx.size == 0:
             break
         for part in np.array_split(idx, -(-idx.size // chunk)):
-            delta = _steps(map_jacobians(net64, x[part]) - eye, r[part], damping[part])
+            delta = _steps(map_jacobians(net64, x[part], u[part]) - eye, r[part], damping[part])
             moved = np.zeros(part.size, dtype=bool)
             for t in (1.0, 0.5, 0.25, 0.125, 0.0625):
                 todo = ~moved & ((damping[part] == 0) | (t == 1.0))
@@ -401,7 +403,7 @@ def _settings_dict(settings: FinderSettings) -> dict[str, Any]:
     return {k: v for k, v in asdict(settings).items() if v is not None}
 
 
-def find_fixed_points(net: CTRNN, inputs: np.ndarray, task: Task | None = None,
+def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: Task | None = None,
                       settings: FinderSettings | None = None,
                       labels: list[str] | None = None, key: str = "") -> FixedPoints:
     """Fixed (and slow) points of member 0 of ``net`` for each constant input row (M, n_in).
@@ -411,15 +413,12 @@ def find_fixed_points(net: CTRNN, inputs: np.ndarray, task: Task | None = None,
     """
     settings = settings or FinderSettings()
     settings.check()
-    if net.members != 1:
-        net = net.member(0)
+    net = DynamicalSystem.of(net)
     inputs = np.atleast_2d(np.asarray(inputs, dtype=np.float64))
-    if inputs.shape[1] != net.config.n_in:
-        raise ConfigError(f"inputs have {inputs.shape[1]} channel(s), the network takes {net.config.n_in}")
+    if inputs.shape[1] != net.input_size:
+        raise ConfigError(f"inputs have {inputs.shape[1]} channel(s), the network takes {net.input_size}")
     labels = labels or [f"input {i}" for i in range(len(inputs))]
-    work = net if settings.dtype == net.config.dtype else CTRNN(
-        net.config.with_(dtype=settings.dtype), {k: v.detach() for k, v in net.params.items()},
-        net.device)
+    work = net.with_dtype(settings.dtype)
     gen = Seeds(0 if settings.seed is None else settings.seed).generator("analysis")
     per_input = max(16, -(-settings.n_inits // len(inputs)))
     x0 = initial_states(work, task, per_input * len(inputs), settings, gen)
@@ -461,10 +460,10 @@ def _inliers(x: np.ndarray, starts: np.ndarray, scale: float) -> np.ndarray:
     return np.linalg.norm(x - centre, axis=1) <= scale * max(spread, 1e-12)
 
 
-def _with_analytics(net: CTRNN, x: np.ndarray, u: np.ndarray, which: np.ndarray,
+def _with_analytics(net: DynamicalSystem, x: np.ndarray, u: np.ndarray, which: np.ndarray,
                     inputs: np.ndarray, labels: list[str], q: np.ndarray, kind: np.ndarray,
                     settings: FinderSettings, key: str) -> FixedPoints:
-    n = net.config.n_rec
+    n = net.state_size
     if len(x):
         lin = analyse_points(net, x, u)
         values, right, left = lin.eigenvalues, lin.right, lin.left
@@ -476,7 +475,7 @@ def _with_analytics(net: CTRNN, x: np.ndarray, u: np.ndarray, which: np.ndarray,
     return FixedPoints(x=x, u=u, input_index=which.astype(np.int64), inputs=inputs,
                        input_labels=list(labels), q=q, kind=np.asarray(kind, dtype=str),
                        eigenvalues=values, right=right[..., :modes].copy(),
-                       left=left[..., :modes].copy(), alpha=float(net.config.alpha), key=key,
+                       left=left[..., :modes].copy(), alpha=np.nan if net.alpha is None else net.alpha, key=key,
                        settings=_settings_dict(settings))
 
 

@@ -1,18 +1,20 @@
-"""Linearisation of a network around given points: Jacobians, spectra, eigenvectors, stability.
+"""Linearisation of a dynamical system around given points: Jacobians, spectra, eigenvectors,
+stability.
 
-The network's update is the Euler map F(x, u) = x + α·f(x, u) with
-f(x, u) = −x + W_rec φ(x) + W_in u + b, so the continuous flow is τ·ẋ = f(x, u) and
+Every analysis reads the network through its :class:`~rnntool.network.DynamicalSystem` view,
+the map x_{t+1} = F(x_t, u_t) of any cell:
 
-- the **map** Jacobian is J = ∂F/∂x (from :meth:`CTRNN.jacobian_state`), eigenvalues λ;
-- the **flow** Jacobian is A = ∂ẋ/∂x = (J − I)/(α·τ), eigenvalues μ = (λ − 1)/α in units of
-  1/τ (τ, the units' time constant, is the model's time unit; one step lasts α·τ).
+- the **map** Jacobian is J = ∂F/∂x (the cell's own, analytic or autograd), eigenvalues λ;
+  the map is stable where every |λ| < 1, with time constants −1/ln|λ| in steps;
+- for continuous-time cells (a time scale α = dt/τ, F = x + α·f) the **flow** Jacobian is
+  A = (J − I)/(α·τ), eigenvalues μ = (λ − 1)/α in units of 1/τ, stable where Re μ < 0, with
+  time constants −1/Re μ in units of τ. Discrete maps (GRU, LSTM, the tanh RNN) have no
+  flow, and its quantities are None.
 
-Stability of the map means |λ| < 1 for every eigenvalue; stability of the flow means
-Re μ < 0, i.e. Re λ < 1. Map stability implies flow stability; the two differ only for
-eigenvalues outside the unit circle with Re λ < 1 (complex pairs with large imaginary parts
-or real λ < −1), where the Euler discretisation is unstable although the flow is stable —
-possible only for large α. Time constants: −1/Re μ (units of τ) for the flow and
-−1/ln|λ| (steps) for the map.
+Map stability implies flow stability; the two differ only for eigenvalues outside the unit
+circle with Re λ < 1, where the Euler discretisation is unstable although the flow is
+stable — possible only for large α. With the task's step length ``dt_ms`` both kinds of time
+constant convert to milliseconds (one step lasts α·τ = dt_ms).
 
 Eigen-decompositions run in float64 with NumPy's batched routines, not torch's batched
 solvers (which can hang at N ≥ 256 with several threads).
@@ -25,19 +27,25 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnntool.network.ctrnn import CTRNN
+from rnntool.network import DynamicalSystem, Network
 
 
 class Spectrum:
-    """Stability read off map eigenvalues λ (P, N) and α; shared by every point container."""
+    """Stability read off map eigenvalues λ (P, N) and α (None or NaN for discrete maps);
+    shared by every point container."""
 
     eigenvalues: np.ndarray
-    alpha: float
+    alpha: float | None
 
     @property
-    def flow_eigenvalues(self) -> np.ndarray:
-        """Eigenvalues μ = (λ − 1)/α of the continuous flow, in units of 1/τ."""
-        return (self.eigenvalues - 1.0) / self.alpha
+    def has_flow(self) -> bool:
+        """Whether the system is a discretised flow (it has a time scale α)."""
+        return self.alpha is not None and np.isfinite(self.alpha)
+
+    @property
+    def flow_eigenvalues(self) -> np.ndarray | None:
+        """Eigenvalues μ = (λ − 1)/α of the continuous flow, in units of 1/τ (None without α)."""
+        return (self.eigenvalues - 1.0) / self.alpha if self.has_flow else None
 
     @property
     def n_unstable(self) -> np.ndarray:
@@ -45,21 +53,25 @@ class Spectrum:
         return (np.abs(self.eigenvalues) > 1.0).sum(-1)
 
     @property
-    def n_unstable_flow(self) -> np.ndarray:
-        """Number of unstable directions of the flow, Re μ > 0 (P,)."""
-        return (self.flow_eigenvalues.real > 0.0).sum(-1)
+    def n_unstable_flow(self) -> np.ndarray | None:
+        """Number of unstable directions of the flow, Re μ > 0 (P,); None without α."""
+        return (self.flow_eigenvalues.real > 0.0).sum(-1) if self.has_flow else None
 
     @property
     def stable_map(self) -> np.ndarray:
         return np.abs(self.eigenvalues).max(-1) < 1.0
 
     @property
-    def stable_flow(self) -> np.ndarray:
-        return self.flow_eigenvalues.real.max(-1) < 0.0
+    def stable_flow(self) -> np.ndarray | None:
+        """Stable as a continuous flow, Re μ < 0 (P,); None without α."""
+        return self.flow_eigenvalues.real.max(-1) < 0.0 if self.has_flow else None
 
     @property
-    def time_constants(self) -> np.ndarray:
-        """Flow time constants −1/Re μ in units of τ (negative for growing modes) (P, N)."""
+    def time_constants(self) -> np.ndarray | None:
+        """Flow time constants −1/Re μ in units of τ (negative for growing modes) (P, N);
+        None without α."""
+        if not self.has_flow:
+            return None
         with np.errstate(divide="ignore"):
             return -1.0 / self.flow_eigenvalues.real
 
@@ -68,6 +80,15 @@ class Spectrum:
         """Map time constants −1/ln|λ| in steps (negative for growing modes) (P, N)."""
         with np.errstate(divide="ignore"):
             return -1.0 / np.log(np.abs(self.eigenvalues))
+
+    def map_time_constants_ms(self, dt_ms: float) -> np.ndarray:
+        """Map time constants in milliseconds for a task step of ``dt_ms`` (P, N)."""
+        return self.map_time_constants * dt_ms
+
+    def time_constants_ms(self, dt_ms: float) -> np.ndarray | None:
+        """Flow time constants in milliseconds (τ = dt_ms/α) (P, N); None without α."""
+        tau = self.time_constants
+        return None if tau is None else tau * (dt_ms / self.alpha)
 
 
 @dataclass
@@ -81,7 +102,7 @@ class PointAnalytics(Spectrum):
         eigenvalues: map eigenvalues λ (P, N), complex.
         right: right eigenvectors, column i for λ_i: J r_i = λ_i r_i (P, N, N).
         left: left eigenvectors, column i for λ_i: l_iᵀ J = λ_i l_iᵀ, with l_iᵀ r_j = δ_ij.
-        alpha: the network's α = dt/τ.
+        alpha: the system's α = dt/τ, None for a discrete map.
     """
 
     x: np.ndarray
@@ -91,38 +112,39 @@ class PointAnalytics(Spectrum):
     eigenvalues: np.ndarray
     right: np.ndarray
     left: np.ndarray
-    alpha: float
-
-def _as_batch(net: CTRNN, values: np.ndarray | torch.Tensor, width: int) -> torch.Tensor:
-    arr = torch.as_tensor(np.asarray(values, dtype=np.float64)).reshape(-1, width)
-    return arr.to(net.device)
+    alpha: float | None
 
 
-def float64_network(net: CTRNN) -> CTRNN:
-    """The same network (member 0) evaluated in float64."""
-    if net.members != 1:
-        net = net.member(0)
-    if net.dtype == torch.float64:
-        return net
-    return CTRNN(net.config.with_(dtype="float64"),
-                 {k: v.detach() for k, v in net.params.items()}, net.device)
+def _as_batch(system: DynamicalSystem, values: np.ndarray | torch.Tensor,
+              width: int) -> torch.Tensor:
+    arr = torch.as_tensor(np.array(values, dtype=np.float64)).reshape(-1, width)
+    return arr.to(system.device)
 
 
-def residuals(net: CTRNN, x: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """F(x, u) − x for P points, in float64: (P, N)."""
-    net = float64_network(net)
-    xt = _as_batch(net, x, net.config.n_rec)
-    ut = _as_batch(net, u, net.config.n_in)
+def float64_network(system: DynamicalSystem | Network) -> DynamicalSystem:
+    """The same system (member 0 of a network) evaluated in float64."""
+    return DynamicalSystem.of(system).float64()
+
+
+def residuals(system: DynamicalSystem | Network, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """F(x, u) − x for P points, in float64: (P, S)."""
+    ds = float64_network(system)
+    xt = _as_batch(ds, x, ds.state_size)
+    ut = _as_batch(ds, u, ds.input_size)
     with torch.no_grad():
-        return (net.step(xt[None], ut[None])[0] - xt).cpu().numpy()
+        return (ds.step(xt, ut) - xt).cpu().numpy()
 
 
-def map_jacobians(net: CTRNN, x: np.ndarray) -> np.ndarray:
-    """∂F/∂x at P points in float64, (P, N, N)."""
-    net = float64_network(net)
-    xt = _as_batch(net, x, net.config.n_rec)
+def map_jacobians(system: DynamicalSystem | Network, x: np.ndarray,
+                  u: np.ndarray | None = None) -> np.ndarray:
+    """∂F/∂x at P points in float64, (P, S, S) (inputs matter for gated cells)."""
+    ds = float64_network(system)
+    xt = _as_batch(ds, x, ds.state_size)
+    ut = None if u is None else _as_batch(ds, np.broadcast_to(
+        np.asarray(u, np.float64).reshape(-1, ds.input_size), (xt.shape[0], ds.input_size)),
+        ds.input_size)
     with torch.no_grad():
-        return net.jacobian_state(xt[None])[0].cpu().numpy()
+        return ds.jacobian_state(xt, ut).cpu().numpy()
 
 
 def eigen_sorted(jacobians: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,18 +160,20 @@ def eigen_sorted(jacobians: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return values, right, left
 
 
-def analyse_points(net: CTRNN, x: np.ndarray, u: np.ndarray) -> PointAnalytics:
-    """Linearise ``net`` at P points ``x`` (P, N) with inputs ``u`` (P, n_in)."""
-    x = np.asarray(x, dtype=np.float64).reshape(-1, net.config.n_rec)
-    u = np.broadcast_to(np.asarray(u, dtype=np.float64).reshape(-1, net.config.n_in),
-                        (x.shape[0], net.config.n_in)).copy()
-    r = residuals(net, x, u)
-    jac = map_jacobians(net, x)
+def analyse_points(system: DynamicalSystem | Network, x: np.ndarray,
+                   u: np.ndarray) -> PointAnalytics:
+    """Linearise the system at P points ``x`` (P, S) with inputs ``u`` (P, n_in)."""
+    ds = DynamicalSystem.of(system)
+    x = np.asarray(x, dtype=np.float64).reshape(-1, ds.state_size)
+    u = np.broadcast_to(np.asarray(u, dtype=np.float64).reshape(-1, ds.input_size),
+                        (x.shape[0], ds.input_size)).copy()
+    r = residuals(ds, x, u)
+    jac = map_jacobians(ds, x, u)
     values, right, left = eigen_sorted(jac)
-    return PointAnalytics(x, u, 0.5 * (r ** 2).sum(-1), jac, values, right, left,
-                          float(net.config.alpha))
+    return PointAnalytics(x, u, 0.5 * (r ** 2).sum(-1), jac, values, right, left, ds.alpha)
 
 
-def point_analytics(net: CTRNN, x: np.ndarray, u: np.ndarray) -> PointAnalytics:
-    """Analytics of one point ``x`` (N,) under constant input ``u`` (n_in,); arrays keep P = 1."""
-    return analyse_points(net, np.asarray(x)[None], np.asarray(u)[None])
+def point_analytics(system: DynamicalSystem | Network, x: np.ndarray,
+                    u: np.ndarray) -> PointAnalytics:
+    """Analytics of one point ``x`` (S,) under constant input ``u`` (n_in,); arrays keep P = 1."""
+    return analyse_points(system, np.asarray(x)[None], np.asarray(u)[None])

@@ -51,6 +51,9 @@ def build() -> dict[str, Any]:
     from rnntool.analysis.fixedpoints import METHODS, FinderSettings
     from rnntool.analysis.similarity import METRICS
     from rnntool.analysis.topology import DESCRIPTORS
+    from rnntool.network.cells import CELLS
+    from rnntool.network.config import PRESETS
+    from rnntool.network.nonlinearities import NONLINEARITIES
     from rnntool.rules import PREFIXES, RULES
     from rnntool.tasks import TASKS
 
@@ -59,6 +62,9 @@ def build() -> dict[str, Any]:
                          "options": [f.name for f in fields(cls)]}
                   for name, cls in sorted(RULES.items())},
         "tasks": sorted(TASKS),
+        "cells": sorted(CELLS),
+        "presets": sorted(PRESETS),
+        "nonlinearities": sorted(NONLINEARITIES),
         "metrics": sorted(METRICS),
         "descriptors": list(DESCRIPTORS),
         "finder_methods": list(METHODS),

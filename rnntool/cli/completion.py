@@ -70,6 +70,18 @@ def task_choice() -> RegistryChoice:
     return RegistryChoice(lambda n: n["tasks"])
 
 
+def cell_choice() -> RegistryChoice:
+    return RegistryChoice(lambda n: n["cells"])
+
+
+def preset_choice() -> RegistryChoice:
+    return RegistryChoice(lambda n: n["presets"])
+
+
+def nonlinearity_choice() -> RegistryChoice:
+    return RegistryChoice(lambda n: n["nonlinearities"])
+
+
 def metric_choice() -> RegistryChoice:
     return RegistryChoice(lambda n: n["metrics"])
 

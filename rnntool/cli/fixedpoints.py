@@ -162,6 +162,7 @@ def _show(name: str, points: Any, kept: bool = False) -> None:
     stderr.print(table)
     c = _counts(points)
     stderr.print(f"{name}: {c['fixed']} fixed points ({c['stable']} stable, {c['unstable']} "
-                 f"unstable) and {c['slow']} slow points over {len(points.inputs)} input(s); "
-                 f"flow-stable but map-unstable: "
-                 f"{int(np.sum(points.stable_flow & ~points.stable_map))}")
+                 f"unstable) and {c['slow']} slow points over {len(points.inputs)} input(s)"
+                 + (f"; flow-stable but map-unstable: "
+                    f"{int(np.sum(points.stable_flow & ~points.stable_map))}"
+                    if points.has_flow else " (a discrete map: no flow)"))

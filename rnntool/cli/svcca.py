@@ -60,9 +60,10 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
     from rnntool.analysis.population import cached_distances, population_path, same_request
     from rnntool.storage.digest import content_digest
     from rnntool.storage.groups import read_group_file
-    from rnntool.analysis.similarity import make_metric
+    from rnntool.analysis.similarity import make_metric, metric_settings
 
-    chosen = {name: make_metric(name, keep=keep_variance, components=components)
+    chosen = {name: make_metric(name, **metric_settings(name, keep=keep_variance,
+                                                        components=components))
               for name in dict.fromkeys(metrics)}
     if out is not None and len(chosen) > 1 and "{metric}" not in str(out):
         raise ConfigError("with several --metric, --out must contain {metric}")

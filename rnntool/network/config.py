@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from rnntool.errors import ConfigError
+from rnntool.registry import Registry
 
 PARAMETER_NAMES = ("W_in", "W_rec", "b", "W_out", "b_out", "x0")
 INITIALISATIONS = ("mcmahan", "gaussian", "spectral", "fullforce", "miconi")
@@ -28,6 +29,11 @@ class NetworkConfig:
     effect does not depend on the step size (the convention of Song et al. 2016 and Yang et
     al. 2019). Units listed in ``clamp_units`` are held at ``clamp_values`` before and after
     every step (Miconi's bias units).
+
+    ``cell`` names the update (:mod:`rnntool.network.cells`; the equation above is the
+    ``ctrnn`` cell), ``cell_options`` holds its own settings; ``dale``, ``nonnegative``,
+    ``self_connections`` and ``mask`` are the weight constraints of
+    :mod:`rnntool.network.constraints`.
     """
 
     n_in: int
@@ -47,7 +53,12 @@ class NetworkConfig:
     trainable: tuple[str, ...] = ("W_in", "W_rec", "b", "W_out")
     dtype: str = "float32"
     preset: str = "ctrnn"
-    extra: dict[str, Any] = field(default_factory=dict)
+    cell: str = "ctrnn"
+    cell_options: dict[str, Any] = field(default_factory=dict)
+    dale: float = 0.0
+    nonnegative: tuple[str, ...] = ()
+    self_connections: bool = True
+    mask: str = ""
 
     def __post_init__(self) -> None:
         if min(self.n_in, self.n_rec, self.n_out) < 1:
@@ -66,11 +77,13 @@ class NetworkConfig:
             raise ConfigError("clamped unit index out of range")
         if self.init not in INITIALISATIONS:
             raise ConfigError(f"unknown initialisation {self.init!r}")
-        unknown = set(self.trainable) - set(PARAMETER_NAMES)
-        if unknown:
-            raise ConfigError(f"unknown trainable parameter(s): {', '.join(sorted(unknown))}")
         if self.dtype not in ("float32", "float64"):
             raise ConfigError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        if not 0.0 <= self.dale < 1.0:
+            raise ConfigError(f"dale (the excitatory fraction) must lie in [0, 1), got {self.dale}")
+        bad = set(self.nonnegative) - {"W_in", "W_out"}
+        if bad:
+            raise ConfigError(f"nonnegative applies to W_in and W_out only, not {', '.join(sorted(bad))}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dictionary of every setting."""
@@ -78,17 +91,24 @@ class NetworkConfig:
         d["clamp_units"] = list(self.clamp_units)
         d["clamp_values"] = list(self.clamp_values)
         d["trainable"] = list(self.trainable)
+        d["nonnegative"] = list(self.nonnegative)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "NetworkConfig":
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        """Inverse of :meth:`to_dict`; unknown keys are an error.
+
+        Dictionaries written by schema-1 files (always the ``ctrnn`` cell) carry an empty
+        ``extra`` dictionary, which is dropped.
+        """
         names = {f.name for f in fields(cls)}
+        d = dict(d)
+        if not d.get("extra", True):
+            d.pop("extra")
         unknown = set(d) - names
         if unknown:
             raise ConfigError(f"unknown network setting(s): {', '.join(sorted(unknown))}")
-        d = dict(d)
-        for key in ("clamp_units", "clamp_values", "trainable"):
+        for key in ("clamp_units", "clamp_values", "trainable", "nonnegative"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -100,7 +120,8 @@ class NetworkConfig:
 
 MICONI_CLAMPS = ((1, 10, 11), (1.0, 1.0, -1.0))
 
-PRESETS: dict[str, dict[str, Any]] = {
+PRESETS: Registry[dict[str, Any]] = Registry("network preset")
+for _name, _settings in {
     # Seed 002 BPTT/GA: x ← (1−α)x + α(W_in u + W_rec(1 + tanh x) + b), y = W_out x.
     "mcmahan": dict(phi="one_plus_tanh", readout="x", output_nonlinearity="none",
                     init="mcmahan", x0_std=0.3, alpha=0.1),
@@ -114,13 +135,24 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Standard CT-RNN: tanh rates, Gaussian g/√N weights, readout from rates.
     "ctrnn": dict(phi="tanh", readout="phi", output_nonlinearity="none", init="gaussian",
                   alpha=0.1),
-}
+}.items():
+    PRESETS.register(_name, _settings)
 
 
 def preset_config(preset: str, n_in: int, n_rec: int, n_out: int = 1,
                   **overrides: Any) -> NetworkConfig:
-    """Build a :class:`NetworkConfig` from a named preset plus explicit overrides."""
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown network preset {preset!r} (known: {', '.join(PRESETS)})")
-    settings = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
-    return NetworkConfig(n_in=n_in, n_rec=n_rec, n_out=n_out, preset=preset, **settings)
+    """Build a :class:`NetworkConfig` from a named preset plus explicit overrides.
+
+    With a ``cell`` other than ``ctrnn`` the preset contributes only the settings that cell
+    reads (a GRU takes no α from the McMahan preset); explicit overrides are kept, so a
+    setting the cell does not take is reported when the cell is built.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    base = dict(PRESETS.get(preset))
+    cell = given.get("cell", "ctrnn")
+    if cell != "ctrnn":
+        from rnntool.network.cells import CELLS, COMMON_FIELDS
+
+        reads = set(COMMON_FIELDS) | set(CELLS.get(cell).config_fields)
+        base = {k: v for k, v in base.items() if k in reads}
+    return NetworkConfig(n_in=n_in, n_rec=n_rec, n_out=n_out, preset=preset, **{**base, **given})

@@ -8,7 +8,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from rnntool.errors import ConfigError
+from rnntool.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -32,19 +32,15 @@ def _relu_prime(x: Tensor) -> Tensor:
     return (x > 0).to(x.dtype)
 
 
-NONLINEARITIES: dict[str, Nonlinearity] = {
-    "tanh": Nonlinearity("tanh", torch.tanh, _tanh_prime),
-    "one_plus_tanh": Nonlinearity("one_plus_tanh", _one_plus_tanh, _tanh_prime),
-    "relu": Nonlinearity("relu", torch.relu, _relu_prime),
-    "softplus": Nonlinearity("softplus", torch.nn.functional.softplus, torch.sigmoid),
-    "linear": Nonlinearity("linear", lambda x: x, torch.ones_like),
-}
+NONLINEARITIES: Registry[Nonlinearity] = Registry("nonlinearity")
+for _phi in (Nonlinearity("tanh", torch.tanh, _tanh_prime),
+             Nonlinearity("one_plus_tanh", _one_plus_tanh, _tanh_prime),
+             Nonlinearity("relu", torch.relu, _relu_prime),
+             Nonlinearity("softplus", torch.nn.functional.softplus, torch.sigmoid),
+             Nonlinearity("linear", lambda x: x, torch.ones_like)):
+    NONLINEARITIES.register(_phi.name, _phi)
 
 
 def get_nonlinearity(name: str) -> Nonlinearity:
     """Return the nonlinearity registered under ``name``."""
-    try:
-        return NONLINEARITIES[name]
-    except KeyError:
-        known = ", ".join(sorted(NONLINEARITIES))
-        raise ConfigError(f"unknown nonlinearity {name!r} (known: {known})") from None
+    return NONLINEARITIES.get(name)

@@ -56,7 +56,7 @@ def trials_figure(model: Model, trials: int = 3) -> plt.Figure:
                        loc="left")
     axes[0, 1].set_title("outputs (lines) and targets where scored (dots)", fontsize=9)
     for ax in axes[-1]:
-        ax.set_xlabel(f"time step (α = {net.config.alpha:g})")
+        ax.set_xlabel("time step" if net.cell.alpha is None else f"time step (α = {net.cell.alpha:g})")
     axes[0, 0].legend(fontsize=7, ncol=2, loc="best")
     axes[0, 1].legend(fontsize=7, ncol=2, loc="best")
     fig.suptitle(f"{model.record.name}: example {model.task.name} trials")

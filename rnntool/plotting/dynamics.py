@@ -16,6 +16,7 @@ from matplotlib.lines import Line2D
 
 from rnntool.analysis.fixedpoints import FixedPoints
 from rnntool.models import Model
+from rnntool.network import DynamicalSystem
 from rnntool.plotting.style import CONTEXT_MAPS, class_colours
 from rnntool.plotting.task_view import input_groups, phases, trial_classes
 from rnntool.seeding import Seeds
@@ -27,7 +28,7 @@ def trial_states(model: Model, trials: int = 20, seed: int | None = None
     (the final target's sign, or the final bit pattern for several outputs)."""
     gen = Seeds(model.record.seed if seed is None else seed).generator("analysis")
     batch = model.task.sample(trials, gen)
-    net = model.network
+    net = DynamicalSystem(model.network)
     with torch.no_grad():
         states = net.simulate(batch.inputs, net.initial_state(trials, gen), gen).states[0]
     classes, labels = trial_classes(batch)
@@ -175,7 +176,8 @@ def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
 def eigen_figure(model: Model, points: FixedPoints) -> plt.Figure:
     """Left: map-Jacobian eigenvalues λ of every point, zoomed on where they lie, with the
     unit circle (stable iff |λ| < 1). Right: each point's leading flow eigenvalues
-    Re μ = (Re λ − 1)/α (units of 1/τ) in a column of its own, so spectra are not pooled."""
+    Re μ = (Re λ − 1)/α (units of 1/τ; |λ| for discrete maps, which have no flow) in a
+    column of its own, so spectra are not pooled."""
     fig, (ax_map, ax_pts) = plt.subplots(1, 2, figsize=(12, 5),
                                          gridspec_kw={"width_ratios": [1, 1.4]})
     kinds = (("slow point", ~points.is_fixed, "0.65", 8, 1),
@@ -206,12 +208,19 @@ def eigen_figure(model: Model, points: FixedPoints) -> plt.Figure:
     top = min(8, points.eigenvalues.shape[1])
     colour_of = np.where(kinds[2][1], "tab:red", np.where(kinds[1][1], "tab:blue", "0.65"))
     for column, p in enumerate(order):
-        mu = (points.eigenvalues[p, :top].real - 1.0) / points.alpha
-        ax_pts.scatter(np.full(top, column), mu, s=14, c=colour_of[p], zorder=3)
-    ax_pts.axhline(0.0, color="k", ls="--", lw=0.8)
-    ax_pts.set(xlabel="point (unstable fixed, stable fixed, slow; then by input)",
-               ylabel="Re μ  (1/τ); > 0: unstable direction",
-               title=f"{top} leading flow eigenvalues of each point, μ = (λ − 1)/α, α = {points.alpha:g}")
+        lam = points.eigenvalues[p, :top]
+        value = (lam.real - 1.0) / points.alpha if points.has_flow else np.abs(lam)
+        ax_pts.scatter(np.full(top, column), value, s=14, c=colour_of[p], zorder=3)
+    if points.has_flow:
+        ax_pts.axhline(0.0, color="k", ls="--", lw=0.8)
+        ax_pts.set(ylabel="Re μ  (1/τ); > 0: unstable direction",
+                   title=f"{top} leading flow eigenvalues of each point, μ = (λ − 1)/α, "
+                         f"α = {points.alpha:g}")
+    else:
+        ax_pts.axhline(1.0, color="k", ls="--", lw=0.8)
+        ax_pts.set(ylabel="|λ|; > 1: unstable direction",
+                   title=f"{top} leading eigenvalues of each point (a discrete map)")
+    ax_pts.set_xlabel("point (unstable fixed, stable fixed, slow; then by input)")
     ax_pts.set_xlim(-1, len(order))
     if len(points.inputs) > 1 and len(order) <= 40:
         ax_pts.set_xticks(range(len(order)),

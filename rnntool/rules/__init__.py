@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rnntool.errors import ConfigError
+from rnntool.registry import Registry
 from rnntool.rules.base import LearningRule, Monitor, StoppingRule, ValidationSet
 from rnntool.rules.bptt import BPTT
 from rnntool.rules.force import Force
@@ -10,24 +11,25 @@ from rnntool.rules.fullforce import FullForce
 from rnntool.rules.genetic import GeneticAlgorithm
 from rnntool.rules.hebbian import Hebbian
 
-RULES: dict[str, type[LearningRule]] = {}
+RULES: Registry[type[LearningRule]] = Registry("learning rule")
 #: Model-name prefixes that select a rule (seed 002's naming convention).
 PREFIXES: dict[str, str] = {"bptt": "bptt", "bp": "bptt"}
 
 
 def register_rule(cls: type[LearningRule], *prefixes: str) -> type[LearningRule]:
     """Add a rule to the registry, selectable by ``--rule NAME`` and by name prefixes."""
-    RULES[cls.name] = cls
+    taken = [p for p in prefixes if PREFIXES.get(p, cls.name) != cls.name]
+    if taken:
+        raise ConfigError(f"name prefix(es) {', '.join(taken)} already select another rule")
+    RULES.register(cls.name, cls)
     for prefix in prefixes:
         PREFIXES[prefix] = cls.name
     return cls
 
 
 def get_rule(name: str) -> type[LearningRule]:
-    try:
-        return RULES[name]
-    except KeyError:
-        raise ConfigError(f"unknown learning rule {name!r} (known: {', '.join(sorted(RULES))})") from None
+    """The rule registered as ``name``."""
+    return RULES.get(name)
 
 
 def rule_from_model_name(model_name: str) -> str:

@@ -16,13 +16,16 @@ import h5py
 import numpy as np
 
 from rnntool import __version__
-from rnntool.errors import CorruptFileError
-from rnntool.network.config import PARAMETER_NAMES, NetworkConfig
+from rnntool.errors import ConfigError, CorruptFileError
+from rnntool.network.cells import parameter_names
+from rnntool.network.config import NetworkConfig
 from rnntool.storage.atomic import atomic_path
 from rnntool.storage.tree import Tree, dumps, loads, read_tree, write_tree
 
 FORMAT = "rnntool-model"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Version 1 stored the six ``ctrnn`` weights and no ``cell`` in the network configuration;
+#: version 2 stores the cell by name and whatever parameters it declares. Both are read.
 
 
 @dataclass
@@ -58,7 +61,7 @@ def write_model(path: str | os.PathLike, record: ModelRecord) -> Path:
             cfg = f.create_group("config")
             for key in ("task", "network", "rule"):
                 cfg.attrs[key] = dumps(getattr(record, key))
-            write_tree(f.create_group("weights"), {k: record.weights[k] for k in PARAMETER_NAMES})
+            write_tree(f.create_group("weights"), dict(record.weights))
             write_tree(f.create_group("training"), record.training)
             write_tree(f.create_group("evaluation"), record.evaluation)
             f.create_group("analyses")
@@ -89,13 +92,17 @@ def read_model(path: str | os.PathLike) -> ModelRecord:
     with _open(path) as f:
         try:
             cfg = f["config"].attrs
-            return ModelRecord(
+            record = ModelRecord(
                 name=str(f.attrs["name"]), task=loads(cfg["task"]), network=loads(cfg["network"]),
                 rule=loads(cfg["rule"]), seed=int(f.attrs["seed"]),
-                weights={k: f["weights"][k][()] for k in PARAMETER_NAMES},
+                weights={k: f["weights"][k][()] for k in f["weights"]},
                 training=read_tree(f["training"]), evaluation=read_tree(f["evaluation"]),
                 version=str(f.attrs["rnntool_version"]), created=str(f.attrs["created"]))
-        except (KeyError, ValueError, OSError) as err:
+            missing = [k for k in parameter_names(record.network_config()) if k not in record.weights]
+            if missing:
+                raise KeyError(f"missing weights {', '.join(missing)}")
+            return record
+        except (KeyError, ValueError, OSError, ConfigError) as err:
             raise CorruptFileError(f"{path}: damaged model file ({err})") from None
 
 

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
-from rnntool.errors import ConfigError
+from rnntool.registry import Registry
 from rnntool.tasks.base import Task
 
-TASKS: dict[str, type[Task]] = {}
+TASKS: Registry[type[Task]] = Registry("task")
 
 
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator adding a task to the registry under ``cls.name``."""
-    TASKS[cls.name] = cls
-    return cls
+    """Class decorator adding a task to the registry under ``cls.name`` (a taken name is an error)."""
+    return TASKS.register(cls.name, cls)
 
 
 def make_task(name: str, **settings: Any) -> Task:
     """Create the task registered as ``name``; settings that are None keep their defaults."""
-    try:
-        cls = TASKS[name]
-    except KeyError:
-        raise ConfigError(f"unknown task {name!r} (known: {', '.join(sorted(TASKS))})") from None
-    known = {f.name for f in fields(cls)}
-    unknown = {k for k, v in settings.items() if v is not None} - known
-    if unknown:
-        raise ConfigError(f"task {name!r} takes no setting(s) {', '.join(sorted(unknown))}")
-    try:
-        return cls(**{k: v for k, v in settings.items() if v is not None})
-    except TypeError as err:
-        raise ConfigError(f"bad settings for task {name!r}: {err}") from None
+    return TASKS.make(name, **settings)
 
 
 def task_from_config(config: dict[str, Any]) -> Task:

@@ -2,7 +2,7 @@
 
 Nodes are fixed points labelled by their input condition and their number of unstable
 dimensions. Each saddle is joined to the attractors reached by integrating the network
-(:meth:`CTRNN.step`, all starts as one batch) from x* ± ε·v along each of its unstable
+(the :class:`~rnntool.network.DynamicalSystem` step, all starts as one batch) from x* ± ε·v along each of its unstable
 eigenvectors v under the same constant input. A start that reaches no known attractor of
 that input within the step budget ends at an ``unresolved`` node of the input (a limit
 cycle, a slow region or an attractor the search missed).
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rnntool.analysis.fixedpoints import FixedPoints
-from rnntool.network import CTRNN
+from rnntool.network import DynamicalSystem
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _unstable_directions(points: FixedPoints, saddles: np.ndarray) -> tuple[np.n
     return np.asarray(dirs, float).reshape(-1, n), np.asarray(owner, int)
 
 
-def flow_endpoints(net: CTRNN, starts: np.ndarray, inputs: np.ndarray,
+def flow_endpoints(net: DynamicalSystem, starts: np.ndarray, inputs: np.ndarray,
                    settings: GraphSettings) -> np.ndarray:
     """States reached from ``starts`` (B, N) under constant ``inputs`` (B, n_in), batched."""
     dtype, device = net.dtype, net.device
@@ -64,10 +64,11 @@ def flow_endpoints(net: CTRNN, starts: np.ndarray, inputs: np.ndarray,
     return x[0].double().cpu().numpy()
 
 
-def fixed_point_graph(net: CTRNN, points: FixedPoints,
+def fixed_point_graph(net: DynamicalSystem, points: FixedPoints,
                       settings: GraphSettings | None = None) -> nx.Graph:
     """The labelled graph of the fixed points (kind ``fixed``) of one model."""
     settings = settings or GraphSettings()
+    net = DynamicalSystem.of(net)
     fixed = points.select(points.is_fixed)
     unstable = fixed.n_unstable
     graph = nx.Graph()
