@@ -53,6 +53,7 @@ class TrainingProgress:
     streak: int = 0
     best: float = math.nan
     last_val: float = math.nan
+    validated: bool = False
     _start: float = field(default_factory=time.perf_counter)
     _last_line: float = -math.inf
     _live: Any = None
@@ -85,6 +86,7 @@ class TrainingProgress:
         if math.isfinite(val_accuracy):
             self.last_val = val_accuracy
             self.best = val_accuracy if math.isnan(self.best) else max(self.best, val_accuracy)
+        self.validated = math.isfinite(val_accuracy)
         self.streak = self.streak + 1 if val_accuracy >= self.threshold else 0
         if self._live is not None:
             self._live.update(self._bar, completed=self.done, status=self.status())
@@ -102,12 +104,16 @@ class TrainingProgress:
         unit = self.unit + "s"
         if not self.done:
             return f"0/{self.total} {unit}"
-        val = "–" if math.isnan(self.last_val) else f"{self.last_val:.3f}"
         best = "–" if math.isnan(self.best) else f"{self.best:.3f}"
+        if self.validated:
+            val = f"{self.last_val:.3f} (best {best})"
+        else:
+            last = "" if math.isnan(self.last_val) else f"last {self.last_val:.3f}, "
+            val = f"– (skipped, train < validate-from; {last}best {best})"
         elapsed = time.perf_counter() - self._start
         left = (self.total - self.done) / self.rate if self.done < self.total else 0.0
         return (f"{self.done}/{self.total} {unit}  loss {self.loss:.4g}  train {self.train:.3f}  "
-                f"val {val} (best {best})  stop rule {self.streak}/{self.window} ≥ "
+                f"val {val}  stop rule {self.streak}/{self.window} ≥ "
                 f"{self.threshold:g}  {self.rate:.3g} {unit}/s  {_clock(elapsed)} elapsed, "
                 f"budget ends in ≤ {_clock(left)}")
 

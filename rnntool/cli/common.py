@@ -21,7 +21,7 @@ stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty()
 
 models_dir_option = click.option(
     "--models-dir", type=click.Path(file_okay=False), default=None,
-    help="Folder for named models (default: $RNNTOOL_MODELS or ./models).")
+    show_default="$RNNTOOL_MODELS or ./models", help="Folder for named models.")
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print a machine-readable JSON summary on stdout.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress or tables on stderr.")

@@ -21,9 +21,8 @@ def existing_options(noun: str) -> Callable[[F], F]:
     """``--overwrite`` and ``--keep`` for a command that stores ``noun``."""
     def decorate(func: F) -> F:
         func = click.option("--keep", is_flag=True,
-                            help=f"Keep {noun} that already exist(s): skip it, still print the path.")(func)
-        return click.option("--overwrite", is_flag=True,
-                            help=f"Replace {noun} that already exist(s).")(func)
+                            help=f"Keep {noun} if it exists: skip the work, still print the path.")(func)
+        return click.option("--overwrite", is_flag=True, help=f"Replace {noun} if it exists.")(func)
     return decorate
 
 

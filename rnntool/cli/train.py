@@ -3,69 +3,92 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import fields
 
 import click
 
+from rnntool.cli.catalogue import names as registry_names
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.completion import nonlinearity_choice, preset_choice, rule_choice, task_choice
+from rnntool.cli.existing import existing_options, must_compute
 from rnntool.cli.options import parse_assignments, parse_range
-from rnntool.errors import ConfigError
-from rnntool.rules import PREFIXES, RULES, get_rule, rule_from_model_name
-from rnntool.storage import expand_stdin, output_path, write_model
-from rnntool.tasks import TASKS, make_task
-from rnntool.training import TrainSettings, network_for, train
+from rnntool.progress import DEFAULT_LOG_EVERY
 
 
-def _rules_help() -> str:
-    lines = []
-    for name, cls in sorted(RULES.items()):
-        opts = ", ".join(f.name for f in fields(cls))
-        lines.append(f"{name} (prefixes {', '.join(p for p, r in PREFIXES.items() if r == name)}): {opts}")
-    return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
+class _RuleOptionsHelp(click.Command):
+    """Lists every rule's prefixes and hyper-parameters in the epilog (from the names cache)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rules = registry_names()["rules"]
+        with formatter.section("Rule options (--opt KEY=VALUE)"):
+            formatter.write_dl([(f"{name} ({', '.join(r['prefixes'])})", ", ".join(r["options"]))
+                                for name, r in rules.items()])
 
 
-@click.command("train", epilog=_rules_help())
+@click.command("train", cls=_RuleOptionsHelp)
 @click.argument("names", nargs=-1, required=True)
-@click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
-              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb).")
-@click.option("--task", "task_name", type=click.Choice(sorted(TASKS)), default=None,
-              help="Task (default cdi; --rdm selects rdm).")
-@click.option("--N", "contexts", type=int, default=None, help="Number of contexts K of the N-CDI task.")
+@click.option("--rule", type=rule_choice(), default=None, show_default="from the name's prefix",
+              help="Learning rule (prefixes: bptt/bp, ga, ff, force, hebb; listed below).")
+@click.option("--task", "task_name", type=task_choice(), default=None, show_default="cdi",
+              help="Task; --rdm selects rdm.")
+@click.option("--N", "contexts", type=click.IntRange(min=1), default=None, show_default="2",
+              help="Number of contexts K of the N-CDI task (cdi only; not the number of units: "
+                   "see --n-rec).")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=float, default=None,
+              show_default="0.5",
               help="Standard deviation of the task's input noise (the original README called "
-                   "it a variance; it multiplies N(0, 1) samples). Default 0.5.")
-@click.option("-m", "--mean", "coherence_max", type=float, default=None,
-              help="Upper bound of the coherence μ ~ U[0, m) (default 0.1857).")
-@click.option("--bits", type=int, default=None, help="Number of bits of the flipflop task.")
-@click.option("--task-opt", multiple=True, metavar="KEY=VALUE", help="Any other task setting.")
-@click.option("--seed", type=int, default=0, show_default=True,
+                   "it a variance; it multiplies N(0, 1) samples).")
+@click.option("-m", "--coherence-max", "--mean", "coherence_max", type=float, default=None,
+              show_default="0.1857",
+              help="Upper bound m of the coherence μ ~ U[0, m) (not a mean: --mean is the "
+                   "original program's name for it).")
+@click.option("--bits", type=click.IntRange(min=1), default=None, show_default="3",
+              help="Number of bits of the flipflop task.")
+@click.option("--task-opt", multiple=True, metavar="KEY=VALUE",
+              help="Any other task setting, e.g. --task-opt steps=300.")
+@click.option("--seed", type=int, default=0,
               help="Seed of every random draw; several names get seed, seed+1, …")
-@click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=int, default=50, show_default=True, help="Number of recurrent units.")
-@click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
-@click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
-@click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
-@click.option("--alpha", type=float, default=None, help="Euler factor dt/τ.")
-@click.option("--noise-in", type=float, default=None, help="Network input noise σ_in (√(2/α) convention).")
-@click.option("--noise-rec", type=float, default=None, help="Recurrent noise σ_rec (√(2/α) convention).")
-@click.option("--init", default=None, help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
-@click.option("--g", type=float, default=None, help="Gain of the recurrent initialisation.")
-@click.option("--train", "trainable", default=None,
+@click.option("--seeds", default=None, metavar="RANGE",
+              help="Train one model per seed, e.g. 1-20 or 1,3,5; NAME gets a _sSEED suffix.")
+@click.option("--n-rec", type=click.IntRange(min=1), default=50, help="Number of recurrent units.")
+@click.option("--preset", type=preset_choice(), default=None, show_default="the rule's",
+              help="Network preset.")
+@click.option("--phi", type=nonlinearity_choice(), default=None, show_default="the preset's",
+              help="Rate nonlinearity φ.")
+@click.option("--readout", type=click.Choice(["x", "phi"]), default=None,
+              show_default="the preset's", help="Read out x or φ(x).")
+@click.option("--alpha", type=float, default=None, show_default="the preset's",
+              help="Euler factor dt/τ.")
+@click.option("--noise-in", type=float, default=None, show_default="the preset's",
+              help="Network input noise σ_in (√(2/α) convention).")
+@click.option("--noise-rec", type=float, default=None, show_default="the preset's",
+              help="Recurrent noise σ_rec (√(2/α) convention).")
+@click.option("--init", default=None, show_default="the preset's",
+              help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
+@click.option("--g", type=float, default=None, show_default="the preset's",
+              help="Gain of the recurrent initialisation.")
+@click.option("--train", "trainable", default=None, show_default="the rule's",
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
-@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
-@click.option("--max-iters", type=int, default=None, help="Budget of iterations/generations/trials.")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
+              show_default="the preset's", help="Floating-point precision of the network.")
+@click.option("--max-iters", type=click.IntRange(min=1), default=None, show_default="the rule's",
+              help="Training budget in the rule's units: iterations (bptt), generations (ga), "
+                   "trials (ff, force), updates (hebb).")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
-@click.option("--stop-threshold", type=float, default=0.9, show_default=True,
+@click.option("--stop-threshold", type=float, default=0.9,
               help="Stop when the last --stop-window validation accuracies reach this.")
-@click.option("--stop-window", type=int, default=10, show_default=True)
-@click.option("--validate-from", type=float, default=0.75, show_default=True,
+@click.option("--stop-window", type=click.IntRange(min=1), default=10,
+              help="Number of consecutive validations that must reach --stop-threshold.")
+@click.option("--validate-from", type=float, default=0.75,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
-@click.option("--validation-trials", type=click.IntRange(min=20), default=2000, show_default=True,
+@click.option("--validation-trials", type=click.IntRange(min=20), default=2000,
               help="Size of the held-out validation set.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
+@click.option("--log-every", type=click.FloatRange(min=0), default=None,
+              show_default=f"a live line on a terminal, else every {DEFAULT_LOG_EVERY:g} s",
+              help="Seconds between plain progress lines on stderr (0: every unit of progress).")
+@existing_options("the model file")
 @device_option
 @models_dir_option
 @json_option
@@ -77,17 +100,30 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
             rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
-            validate_from: float, validation_trials: int, overwrite: bool, device: str,
+            validate_from: float, validation_trials: int, log_every: float | None,
+            overwrite: bool, keep: bool, device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
 
+    Defaults replicate McMahan et al. 2021. Progress goes to stderr: a live line on a
+    terminal, plain log lines otherwise (see --log-every; -q for none). An existing model
+    file needs --overwrite or --keep.
+
     \b
     Examples:
-      rnntool train bptt_0050 -v 0.5 --N 2
+      rnntool train bptt_mine -v 0.5 --N 2
       rnntool train bptt_rdm -v 0.5 --rdm
-      rnntool train x --rule ga --N 2 --opt population=30
+      rnntool train ga_mine --N 2 --opt population=30 --log-every 10
+      rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2
     """
+    from rnntool.errors import ConfigError
+    from rnntool.progress import ProgressSettings
+    from rnntool.rules import get_rule, rule_from_model_name
+    from rnntool.storage import expand_stdin, output_path, write_model
+    from rnntool.tasks import make_task
+    from rnntool.training import TrainSettings, network_for, train
+
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
@@ -104,11 +140,22 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
                      if trainable else None)
     rule_settings = {**parse_assignments(rule_opts, "--opt"), "max_iters": max_iters}
+    planned = [(name, job_seed, output_path(name, models_dir)) for name, job_seed in jobs]
+    if len({p for _, _, p in planned}) < len(planned):
+        raise ConfigError("two models would be written to the same file")
+    todo = [must_compute(p.exists(), str(p), overwrite, keep) for _, _, p in planned]
+    for name, _, _ in planned:
+        get_rule(rule or rule_from_model_name(name))
     paths, summaries = [], []
-    for name, job_seed in jobs:
-        path = output_path(name, models_dir)
-        if path.exists() and not overwrite:
-            raise ConfigError(f"{path} exists; pass --overwrite to replace it")
+    for (name, job_seed, path), compute in zip(planned, todo):
+        if not compute:
+            if not quiet:
+                stderr.print(f"{path.stem}: kept the existing model file")
+            paths.append(path)
+            summaries.append({"path": str(path), "kept": True})
+            if not as_json:
+                emit([path])
+            continue
         rule_cls = get_rule(rule or rule_from_model_name(name))
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
@@ -118,10 +165,12 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                                  validation_trials=validation_trials,
                                  device=device)
         if not quiet:
-            stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
-                         f"N={n_rec}, seed {job_seed}")
-        record = train(path.stem, task, learning_rule, net_config, settings,
-                       None if quiet else stderr)
+            stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}"
+                         f"{f' ({task.n_contexts} contexts)' if task.name == 'cdi' else ''}, "
+                         f"{n_rec} units, seed {job_seed}, at most {learning_rule.max_iters} "
+                         f"{rule_cls.unit}s")
+        progress = None if quiet else ProgressSettings(stderr, log_every, path.stem)
+        record = train(path.stem, task, learning_rule, net_config, settings, progress)
         write_model(path, record)
         t = record.training
         if not quiet:
@@ -129,7 +178,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                          f"best validation accuracy {t['best_val_accuracy']:.3f}"
                          f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
         paths.append(path)
-        summaries.append({"path": str(path), **{k: t[k] for k in (
+        summaries.append({"path": str(path), "kept": False, **{k: t[k] for k in (
             "iterations", "unit", "converged", "best_val_accuracy", "seconds")}})
         if not as_json:
             emit([path])
