@@ -56,6 +56,7 @@ class TrainingProgress:
     validated: bool = False
     _start: float = field(default_factory=time.perf_counter)
     _last_line: float = -math.inf
+    _printed: int = 0
     _live: Any = None
     _bar: Any = None
 
@@ -76,7 +77,7 @@ class TrainingProgress:
         if self._live is not None:
             self._live.update(self._bar, status=self.status())
             self._live.stop()
-        elif self.done:
+        elif self.done and self._printed != self.done:
             self._line()
 
     def update(self, loss: float, train_accuracy: float, val_accuracy: float) -> None:
@@ -92,7 +93,8 @@ class TrainingProgress:
             self._live.update(self._bar, completed=self.done, status=self.status())
             return
         now = time.perf_counter()
-        if self.done == 1 or now - self._last_line >= (self.settings.log_every or DEFAULT_LOG_EVERY):
+        every = DEFAULT_LOG_EVERY if self.settings.log_every is None else self.settings.log_every
+        if self.done == 1 or now - self._last_line >= every:
             self._line()
 
     @property
@@ -119,6 +121,7 @@ class TrainingProgress:
 
     def _line(self) -> None:
         self._last_line = time.perf_counter()
+        self._printed = self.done
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         label = f"{self.settings.label} " if self.settings.label else ""
         self.settings.console.print(f"{stamp} {label}{self.status()}", markup=False,
