@@ -42,25 +42,30 @@ class ProgressSettings:
 
 @dataclass
 class TrainingProgress:
-    """Receives one call per unit of progress and reports it (see the module docstring)."""
+    """Receives one call per unit of progress and reports it (see the module docstring).
+
+    Same interface as the engine's live display (``update``/``stop``), so the monitor
+    switches between them at one call site."""
 
     settings: ProgressSettings
     total: int
     unit: str = "iteration"
-    window: int = 10
-    threshold: float = 0.9
+    primary: str = "val_accuracy"
     done: int = 0
-    streak: int = 0
+    stop_text: str = ""
+    members_text: str = ""
+    val: float = math.nan
     best: float = math.nan
     last_val: float = math.nan
-    validated: bool = False
+    loss: float = math.nan
+    train: float = math.nan
     _start: float = field(default_factory=time.perf_counter)
     _last_line: float = -math.inf
     _printed: int = 0
     _live: Any = None
     _bar: Any = None
 
-    def __enter__(self) -> "TrainingProgress":
+    def __post_init__(self) -> None:
         self._start = time.perf_counter()
         if not self.settings.plain:
             from rich.progress import BarColumn, Progress, TextColumn
@@ -71,30 +76,28 @@ class TrainingProgress:
             self._live.start()
             self._bar = self._live.add_task(self.settings.label or "training", total=self.total,
                                             status=self.status())
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def update(self, iteration: int, loss: float, train: float, val: float, best: float,
+               stopping: Any = None, active: int = 1, members: int = 1) -> None:
+        """One unit of progress; ``val`` is NaN when validation was skipped this unit."""
+        self.done, self.loss, self.train, self.val = iteration, loss, train, val
+        if val == val:
+            self.last_val = val
+        self.best = best if best is not None else math.nan
+        self.stop_text = stop_progress(stopping)
+        self.members_text = f"  {active}/{members} members training" if members > 1 else ""
+        if self._live is not None:
+            self._live.update(self._bar, completed=self.done, status=self.status())
+            return
+        every = DEFAULT_LOG_EVERY if self.settings.log_every is None else self.settings.log_every
+        if self._printed == 0 or time.perf_counter() - self._last_line >= every:
+            self._line()
+
+    def stop(self) -> None:
         if self._live is not None:
             self._live.update(self._bar, status=self.status())
             self._live.stop()
         elif self.done and self._printed != self.done:
-            self._line()
-
-    def update(self, loss: float, train_accuracy: float, val_accuracy: float) -> None:
-        """One unit of progress; ``val_accuracy`` is NaN when validation was skipped."""
-        self.done += 1
-        self.loss, self.train = loss, train_accuracy
-        if math.isfinite(val_accuracy):
-            self.last_val = val_accuracy
-            self.best = val_accuracy if math.isnan(self.best) else max(self.best, val_accuracy)
-        self.validated = math.isfinite(val_accuracy)
-        self.streak = self.streak + 1 if val_accuracy >= self.threshold else 0
-        if self._live is not None:
-            self._live.update(self._bar, completed=self.done, status=self.status())
-            return
-        now = time.perf_counter()
-        every = DEFAULT_LOG_EVERY if self.settings.log_every is None else self.settings.log_every
-        if self.done == 1 or now - self._last_line >= every:
             self._line()
 
     @property
@@ -102,22 +105,23 @@ class TrainingProgress:
         return self.done / max(time.perf_counter() - self._start, 1e-9)
 
     def status(self) -> str:
-        """The text after the bar: counts, metrics, stopping rule, times."""
+        """The text after the bar: counts, metrics, stopping rules, times."""
         unit = self.unit + "s"
         if not self.done:
             return f"0/{self.total} {unit}"
-        best = "–" if math.isnan(self.best) else f"{self.best:.3f}"
-        if self.validated:
-            val = f"{self.last_val:.3f} (best {best})"
+        best = "–" if not math.isfinite(self.best) else f"{self.best:.4g}"
+        if self.val == self.val:
+            val = f"{self.val:.4g} (best {best})"
         else:
-            last = "" if math.isnan(self.last_val) else f"last {self.last_val:.3f}, "
-            val = f"– (skipped, train < validate-from; {last}best {best})"
+            last = "" if math.isnan(self.last_val) else f"last {self.last_val:.4g}, "
+            val = f"– (not validated this {self.unit}; {last}best {best})"
+        train = "–" if self.train != self.train else f"{self.train:.3f}"
         elapsed = time.perf_counter() - self._start
         left = (self.total - self.done) / self.rate if self.done < self.total else 0.0
-        return (f"{self.done}/{self.total} {unit}  loss {self.loss:.4g}  train {self.train:.3f}  "
-                f"val {val}  stop rule {self.streak}/{self.window} ≥ "
-                f"{self.threshold:g}  {self.rate:.3g} {unit}/s  {_clock(elapsed)} elapsed, "
-                f"budget ends in ≤ {_clock(left)}")
+        stop = f"  stop: {self.stop_text}" if self.stop_text else ""
+        return (f"{self.done}/{self.total} {unit}  loss {self.loss:.4g}  train {train}  "
+                f"{self.primary} {val}{stop}  {self.rate:.3g} {unit}/s  {_clock(elapsed)} "
+                f"elapsed, budget ends in ≤ {_clock(left)}{self.members_text}")
 
     def _line(self) -> None:
         self._last_line = time.perf_counter()
@@ -128,16 +132,25 @@ class TrainingProgress:
                                     highlight=False, soft_wrap=True)
 
 
+def stop_progress(stopping: Any) -> str:
+    """How far each stopping rule is from firing, e.g. ``val_accuracy>=0.9 for 10: 3/10``."""
+    parts = []
+    for rule in getattr(stopping, "rules", []) or []:
+        if hasattr(rule, "streak") and hasattr(rule, "window"):
+            parts.append(f"{rule.spec}: {rule.streak}/{rule.window}")
+        elif hasattr(rule, "waited") and hasattr(rule, "patience"):
+            parts.append(f"{rule.spec}: {rule.waited}/{rule.patience} without improvement")
+    return "; ".join(parts)
+
+
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def training_progress(where: Console | ProgressSettings | None, total: int, unit: str,
-                      window: int, threshold: float) -> TrainingProgress | None:
-    """The reporter for a training run (None: report nothing). ``where`` is a console
-    (live on a terminal, plain lines elsewhere) or explicit :class:`ProgressSettings`."""
-    if where is None:
-        return None
+def training_progress(where: Console | ProgressSettings, total: int, unit: str,
+                      primary: str) -> TrainingProgress:
+    """The reporter for a training run: ``where`` is a console (live on a terminal, plain
+    lines elsewhere) or explicit :class:`ProgressSettings`."""
     settings = where if isinstance(where, ProgressSettings) else ProgressSettings(where)
-    return TrainingProgress(settings, total, unit, window, threshold)
+    return TrainingProgress(settings, total, unit, primary)

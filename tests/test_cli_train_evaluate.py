@@ -64,7 +64,9 @@ BAD = [
     (["train", "../evil", "--rule", "bptt"], "bad model name"),
     (["train", "zzz_model"], "learning rule"),
     (["train", "bptt_x", "--opt", "nonsense"], "KEY=VALUE"),
-    (["train", "bptt_x", "--opt", "momentum=3"], "momentum"),
+    (["train", "bptt_x", "--opt", "nesterov=3"], "nesterov"),
+    (["train", "bptt_x", "--stop", "val_bogus>=1"], "val_bogus"),
+    (["train", "bptt_x", "--opt", "regularise=l2:W_foo=1"], "W_foo"),
     (["evaluate", "missing_model"], "not found"),
     (["evaluate", "a/../../b"], "bad model name"),
 ]

@@ -19,12 +19,14 @@ from rnntool.errors import ConfigError
 from rnntool.models import Model, load_model
 from rnntool.network import DynamicalSystem
 from rnntool.seeding import Seeds
-from rnntool.tasks.probes import probe_inputs
+from rnntool.tasks.probes import probe_inputs, probe_levels
 
 
-def probe_activity(model: Model, seed: int = 0, levels: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """The probe inputs (C, T, n_in) and the activity (C·T, N − clamped) in float64."""
-    inputs = probe_inputs(model.task, levels)
+def probe_activity(model: Model, seed: int = 0, levels: int = 10,
+                   conditions: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The probe inputs (C, T, n_in) and the activity (C·T, N − clamped) in float64;
+    ``conditions`` (C in all, split over the contexts) replaces ``levels`` per context."""
+    inputs = probe_inputs(model.task, probe_levels(model.task, levels, conditions))
     system = DynamicalSystem(model.network).quiet()
     with torch.no_grad():
         x_init = system.initial_state(inputs.shape[0], Seeds(seed).generator("analysis"))
@@ -35,11 +37,11 @@ def probe_activity(model: Model, seed: int = 0, levels: int = 10) -> tuple[np.nd
 
 
 def population_activity(paths: Sequence[Path], seed: int = 0, levels: int = 10,
-                        device: str = "cpu") -> list[np.ndarray]:
+                        device: str = "cpu", conditions: int | None = None) -> list[np.ndarray]:
     """Probe activity of every model; all must share the same probe inputs."""
     reference, out = None, []
     for path in paths:
-        inputs, activity = probe_activity(load_model(path, device), seed, levels)
+        inputs, activity = probe_activity(load_model(path, device), seed, levels, conditions)
         if reference is None:
             reference = (path, inputs)
         elif inputs.shape != reference[1].shape or not np.array_equal(inputs, reference[1]):

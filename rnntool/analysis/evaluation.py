@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from rnntool.engine.metrics import metric_values
+from rnntool.engine.validation import output_trace
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import decision_outputs
 from rnntool.seeding import Seeds
@@ -20,9 +22,10 @@ def _last_outputs(net: CTRNN, task: Task, batch: Any, gen: torch.Generator) -> t
 
 
 def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[str, Any]:
-    """Accuracy on ``trials`` fresh test trials and, for evidence tasks, the psychometric
-    curve per context: P(y_T > 0) at McMahan et al. 2021's signed coherences, with the
-    number of decided trials (y_T ≠ 0) behind each point.
+    """Every task metric on ``trials`` fresh test trials (seeded): ``metrics`` (mse always,
+    accuracy where the task has a correct answer, …) and, for evidence tasks, the
+    psychometric curve per context: P(y_T > 0) at McMahan et al. 2021's signed coherences,
+    with the number of decided trials (y_T ≠ 0) behind each point.
 
     The test set is drawn from the ``evaluation`` stream of ``seed``, which training never
     uses; the default seed 0 (also the CLI's) gives every model the same test trials.
@@ -31,12 +34,16 @@ def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[
     """
     gen = Seeds(seed).generator("evaluation")
     batch = task.validation_batch(gen, trials)
-    outputs = _last_outputs(net, task, batch, gen)
+    trace = output_trace(net, batch.inputs, net.initial_state(len(batch), gen))[:1].cpu()
+    metrics = {k: float(v[0]) for k, v in metric_values(task.metric_sums(trace, batch)).items()}
+    result: dict[str, Any] = {"seed": int(seed), "trials": int(trials), "metrics": metrics,
+                              "primary_metric": task.primary}
+    if not task.has_correct_answer:
+        return result
+    outputs = trace[0]
     correct = task.correct(outputs, batch)
     scored = task.scored(batch)
-    result: dict[str, Any] = {"seed": int(seed), "trials": int(trials),
-                              "accuracy": float(correct[scored].float().mean()),
-                              "scored_trials": int(scored.sum())}
+    result.update({"accuracy": metrics["accuracy"], "scored_trials": int(scored.sum())})
     if isinstance(task, EvidenceTask):
         result.update(_evidence_tables(net, task, batch, outputs, correct, scored, gen, trials))
     return result

@@ -23,8 +23,8 @@ from rnntool.cli.existing import existing_options, must_compute
 @quiet_option
 def command(models: tuple[str, ...], trials: int, seed: int, overwrite: bool, keep: bool,
             device: str, models_dir: str | None, as_json: bool, quiet: bool) -> None:
-    """Accuracy, psychometric table and per-context accuracy of MODELS, stored under
-    /evaluation of each file.
+    """Every task metric (accuracy where there is a correct answer), psychometric table and
+    per-context accuracy of MODELS, stored under /evaluation of each file.
 
     The test trials come from a random stream of their own (never used in training), fixed
     by --seed. A model that already has an evaluation needs --overwrite or --keep.
@@ -64,8 +64,9 @@ def command(models: tuple[str, ...], trials: int, seed: int, overwrite: bool, ke
 def _show(name: str, result: dict) -> None:
     from rich.table import Table
 
-    stderr.print(f"[bold]{name}[/]: accuracy {result['accuracy']:.3f} "
-                 f"on {result['scored_trials']} scored trials")
+    metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
+    scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
+    stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
     if "psychometric" not in result:
         return
     psy = result["psychometric"]

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "svcca": ("svcca", "Representational distances between groups of models."),
     "topology": ("topology", "Fixed-point topology distances between groups of models."),
     "import-miconi": ("import_miconi", "Import a network from Miconi's C++ program."),
+    "sweep": ("sweep", "Train and analyse grids of rules, settings and seeds on Dask."),
 }
 
 

@@ -26,6 +26,9 @@ from rnntool.errors import ConfigError
               show_default="by --keep-variance", help="Keep this many SVD components instead (svcca, pwcca).")
 @click.option("--levels", type=click.IntRange(min=1), default=10,
               help="Probe input levels per context.")
+@click.option("--conditions", type=click.IntRange(min=1), default=None, show_default="by --levels",
+              help="Probe conditions in all, split evenly over the contexts (replaces "
+                   "--levels; McMahan et al. 2021's distance matrix: 120 with --components 2).")
 @out_option("GROUP_FILE's stem + .METRIC.h5")
 @existing_options("an output file computed from other models or settings")
 @seed_option
@@ -38,8 +41,8 @@ from rnntool.errors import ConfigError
 @json_option
 @quiet_option
 def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
-            components: int | None, levels: int, out: Path | None, overwrite: bool,
-            keep: bool, seed: int, reload: bool, legacy_rows: bool,
+            components: int | None, levels: int, conditions: int | None, out: Path | None,
+            overwrite: bool, keep: bool, seed: int, reload: bool, legacy_rows: bool,
             workers: int | None, scheduler: str | None, device: str, models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Distances between the hidden activity of the models in GROUP_FILE under static probe
@@ -56,6 +59,7 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
       rnntool svcca groups.txt
       rnntool svcca groups.txt --metric cka --metric procrustes --reload
       rnntool svcca groups.txt --components 10 --out results/{metric}-10.h5
+      rnntool svcca groups.txt --components 2 --conditions 120 --legacy-rows   # McMahan et al. 2021
     """
     from rnntool.analysis.population import cached_distances, population_path, same_request
     from rnntool.storage.digest import content_digest
@@ -71,7 +75,8 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
     digests = [content_digest(p) for p in groups.models]
     plans = []
     for name, metric in chosen.items():
-        parameters = {**metric.parameters(), "seed": seed, "levels": levels}
+        parameters = {**metric.parameters(), "seed": seed,
+                      **({"conditions": conditions} if conditions else {"levels": levels})}
         path = (Path(str(out).replace("{metric}", name)) if out is not None
                 else population_path(group_file, name))
         cached = cached_distances(path, "svcca", name, parameters, groups, digests)
@@ -83,7 +88,8 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
     for name, metric, parameters, path, cached, write in plans:
         if write:
             distances, kept, activity = _distances(groups, metric, cached, path, activity,
-                                                   seed, levels, device, workers, scheduler)
+                                                   seed, levels, conditions, device, workers,
+                                                   scheduler)
             pop, per_model, pairs = _assemble(groups, name, parameters, digests, distances,
                                               kept, seed, legacy_rows)
             _write(path, pop, seed, legacy_rows, per_model)
@@ -100,7 +106,8 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
 
 
 def _distances(groups: Any, metric: Any, cached: Any, path: Path, activity: Any, seed: int,
-               levels: int, device: str, workers: int | None, scheduler: str | None) -> tuple:
+               levels: int, conditions: int | None, device: str, workers: int | None,
+               scheduler: str | None) -> tuple:
     """Distances (cached or computed), each model's kept components, and the activity."""
     import numpy as np
 
@@ -114,7 +121,7 @@ def _distances(groups: Any, metric: Any, cached: Any, path: Path, activity: Any,
         if stored is not None:
             return cached, [int(c) for c in np.asarray(stored)], activity
     if activity is None:
-        activity = population_activity(groups.models, seed, levels, device)
+        activity = population_activity(groups.models, seed, levels, device, conditions)
     prepared = [metric.prepare(x) for x in activity]
     kept = [p.basis.shape[1] if isinstance(p, Reduction) else -1 for p in prepared]
     distances = cached if cached is not None else pairwise_distances(activity, metric, workers,

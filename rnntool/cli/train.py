@@ -26,7 +26,8 @@ class _RuleOptionsHelp(click.Command):
 
 @click.command("train", cls=_RuleOptionsHelp)
 @click.argument("names", nargs=-1, required=True)
-@click.option("--rule", type=rule_choice(), default=None, show_default="from the name's prefix",
+@click.option("--rule", type=rule_choice(), default=None,
+              show_default="from the name's prefix, else the task's",
               help="Learning rule (prefixes: bptt/bp, ga, ff, force, hebb; listed below).")
 @click.option("--task", "task_name", type=task_choice(), default=None, show_default="cdi",
               help="Task; --rdm selects rdm.")
@@ -50,7 +51,8 @@ class _RuleOptionsHelp(click.Command):
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, metavar="RANGE",
               help="Train one model per seed, e.g. 1-20 or 1,3,5; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=click.IntRange(min=1), default=50, help="Number of recurrent units.")
+@click.option("--n-rec", type=click.IntRange(min=1), default=None,
+              show_default="the task's, else 50", help="Number of recurrent units.")
 @click.option("--preset", type=preset_choice(), default=None, show_default="the rule's",
               help="Network preset.")
 @click.option("--phi", type=nonlinearity_choice(), default=None, show_default="the preset's",
@@ -76,13 +78,19 @@ class _RuleOptionsHelp(click.Command):
                    "trials (ff, force), updates (hebb).")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
-@click.option("--stop-threshold", type=float, default=0.9,
-              help="Stop when the last --stop-window validation accuracies reach this.")
-@click.option("--stop-window", type=click.IntRange(min=1), default=10,
-              help="Number of consecutive validations that must reach --stop-threshold.")
+@click.option("--stop", "stop_specs", multiple=True, metavar="RULE",
+              show_default="the task's: 'val_accuracy>=0.9 for 10' where there is a correct answer",
+              help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
+                   "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'.")
+@click.option("--stop-threshold", type=float, default=None, show_default="0.9",
+              help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW'.")
+@click.option("--stop-window", type=click.IntRange(min=1), default=None, show_default="10",
+              help="Window of --stop-threshold: consecutive validations that must reach it.")
 @click.option("--validate-from", type=float, default=0.75,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
+@click.option("--validate-every", type=click.IntRange(min=1), default=1,
+              help="Validate every K units of progress (stopping windows count checks).")
 @click.option("--validation-trials", type=click.IntRange(min=20), default=2000,
               help="Size of the held-out validation set.")
 @click.option("--log-every", type=click.FloatRange(min=0), default=None,
@@ -95,13 +103,14 @@ class _RuleOptionsHelp(click.Command):
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
             rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
-            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int,
+            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
-            rule_opts: tuple[str, ...], stop_threshold: float, stop_window: int,
-            validate_from: float, validation_trials: int, log_every: float | None,
-            overwrite: bool, keep: bool, device: str,
+            rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
+            stop_window: int | None, validate_from: float, validate_every: int,
+            validation_trials: int, log_every: float | None, overwrite: bool, keep: bool,
+            device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
@@ -119,10 +128,9 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     """
     from rnntool.errors import ConfigError
     from rnntool.progress import ProgressSettings
-    from rnntool.rules import get_rule, rule_from_model_name
     from rnntool.storage import expand_stdin, output_path, write_model
     from rnntool.tasks import make_task
-    from rnntool.training import TrainSettings, network_for, train
+    from rnntool.training import TrainSettings, network_for, rule_for, stopping_for, train
 
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
@@ -145,7 +153,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         raise ConfigError("two models would be written to the same file")
     todo = [must_compute(p.exists(), str(p), overwrite, keep) for _, _, p in planned]
     for name, _, _ in planned:
-        get_rule(rule or rule_from_model_name(name))
+        rule_for(name, task, rule)
     paths, summaries = [], []
     for (name, job_seed, path), compute in zip(planned, todo):
         if not compute:
@@ -156,30 +164,32 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             if not as_json:
                 emit([path])
             continue
-        rule_cls = get_rule(rule or rule_from_model_name(name))
+        rule_cls = rule_for(name, task, rule)
         learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
-        settings = TrainSettings(seed=job_seed, stop_window=stop_window,
-                                 stop_threshold=stop_threshold, validate_from=validate_from,
-                                 validation_trials=validation_trials,
-                                 device=device)
+        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
+                                 stop_window=stop_window, stop_threshold=stop_threshold,
+                                 validate_from=validate_from, validate_every=validate_every,
+                                 validation_trials=validation_trials, device=device)
+        stopping_for(task, learning_rule, settings)
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}"
                          f"{f' ({task.n_contexts} contexts)' if task.name == 'cdi' else ''}, "
-                         f"{n_rec} units, seed {job_seed}, at most {learning_rule.max_iters} "
-                         f"{rule_cls.unit}s")
+                         f"{net_config.n_rec} units, seed {job_seed}, at most "
+                         f"{learning_rule.max_iters} {rule_cls.unit}s")
         progress = None if quiet else ProgressSettings(stderr, log_every, path.stem)
         record = train(path.stem, task, learning_rule, net_config, settings, progress)
         write_model(path, record)
         t = record.training
+        best = f"best_{t['primary_metric']}"
         if not quiet:
             stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
-                         f"best validation accuracy {t['best_val_accuracy']:.3f}"
+                         f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
                          f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
         paths.append(path)
         summaries.append({"path": str(path), "kept": False, **{k: t[k] for k in (
-            "iterations", "unit", "converged", "best_val_accuracy", "seconds")}})
+            "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
         if not as_json:
             emit([path])
     if as_json:

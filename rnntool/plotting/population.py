@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 
 from rnntool.errors import ConfigError  # noqa: E402
 from rnntool.plotting.kinds import POPULATION_KINDS  # noqa: E402
+from rnntool.storage.atomic import atomic_path  # noqa: E402
 from rnntool.storage.population_file import read_population  # noqa: E402
 
 KINDS = POPULATION_KINDS
@@ -33,7 +34,8 @@ def plot_population_file(path: Path, kinds: list[str] | None, out_dir: Path, fmt
     for kind in kinds:
         fig = (_distance_figure if kind == "distances" else _mds_figure)(attrs, tree)
         target = out_dir / f"{Path(path).stem}.{kind}.{fmt}"
-        fig.savefig(target, dpi=150, bbox_inches="tight")
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
         plt.close(fig)
         written.append(target)
     return written

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from rnntool.errors import ConfigError
 from rnntool.registry import Registry
-from rnntool.rules.base import LearningRule, Monitor, StoppingRule, ValidationSet
+from rnntool.engine.monitor import Monitor
+from rnntool.engine.stopping import StopCriteria
+from rnntool.engine.validation import ValidationSet
+from rnntool.rules.base import LearningRule
 from rnntool.rules.bptt import BPTT
 from rnntool.rules.force import Force
 from rnntool.rules.fullforce import FullForce
@@ -48,5 +51,5 @@ register_rule(FullForce, "ff")
 register_rule(Force, "force")
 register_rule(Hebbian, "hebb", "he")
 
-__all__ = ["BPTT", "Force", "FullForce", "GeneticAlgorithm", "Hebbian", "LearningRule", "Monitor", "PREFIXES", "RULES", "StoppingRule",
+__all__ = ["BPTT", "Force", "FullForce", "GeneticAlgorithm", "Hebbian", "LearningRule", "Monitor", "PREFIXES", "RULES", "StopCriteria",
            "ValidationSet", "get_rule", "register_rule", "rule_from_model_name"]

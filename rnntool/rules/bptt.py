@@ -1,12 +1,18 @@
-"""Backpropagation through time with Adam (seed 002's ``bptt``)."""
+"""Backpropagation through time (McMahan et al. 2021's ``bptt``), for one network or a batched
+ensemble of K networks each with its own seed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import torch
 
+from rnntool.engine.losses import LOSSES, compute_loss
+from rnntool.engine.members import initial_states, member_batch, sample_members
+from rnntool.engine.optimisers import OPTIMISERS, Schedule, build_optimiser, clip_per_member
+from rnntool.engine.regularisers import parse_regularisers, penalty
 from rnntool.errors import ConfigError
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import LearningRule, Monitor, batch_accuracy
@@ -16,20 +22,31 @@ from rnntool.tasks.base import Task
 
 @dataclass
 class BPTT(LearningRule):
-    """Adam on the full unrolled trial.
+    """Gradient descent on the full unrolled trial.
 
-    Seed 002 defaults: learning rate 5e-4, 500 fresh trials per iteration, only W_rec
-    trained, one initial state shared by the batch, the batch *sum* of the loss, no
-    gradient clipping (``clip`` > 0 clips the global gradient norm).
+    McMahan et al. 2021 defaults: Adam, learning rate 5e-4, 500 fresh trials per iteration,
+    only W_rec trained, one initial state shared by the batch, the batch *sum* of the task's
+    loss, no gradient clipping. ``loss`` names a loss of ``rnntool.engine.losses``,
+    ``regularise`` adds penalties (``rnntool.engine.regularisers``), ``optimizer`` is adam,
+    adamw or sgd (with ``momentum``), ``clip`` > 0 clips each member's gradient norm and
+    ``schedule`` sets the learning-rate schedule (``rnntool.engine.optimisers``).
     """
 
     name: ClassVar[str] = "bptt"
     preset: ClassVar[str] = "mcmahan"
     trainable: ClassVar[tuple[str, ...]] = ("W_rec",)
+    #: BPTT trains K networks as one batched pass (``--seeds`` ensembles).
+    batches_members: ClassVar[bool] = True
     lr: float = 5e-4
     batch_size: int = 500
     clip: float = 0.0
+    loss: str = "task"
     loss_reduction: str = "sum"
+    regularise: str = ""
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    schedule: str = "none"
     shared_x0: bool = True
     max_iters: int = 20000
 
@@ -39,23 +56,53 @@ class BPTT(LearningRule):
             raise ConfigError("lr and batch_size must be positive and clip non-negative")
         if self.loss_reduction not in ("sum", "mean"):
             raise ConfigError("loss_reduction must be 'sum' or 'mean'")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r} (known: {', '.join(sorted(LOSSES))})")
+        if self.optimizer not in OPTIMISERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r} (known: {', '.join(OPTIMISERS)})")
+        if self.momentum < 0 or self.weight_decay < 0:
+            raise ConfigError("momentum and weight_decay must be non-negative")
+        parse_regularisers(self.regularise)
+        Schedule(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), self.schedule, 1)
 
-    def fit(self, net: CTRNN, task: Task, seeds: Seeds, monitor: Monitor) -> CTRNN:
+    def fit(self, net: CTRNN, task: Task, seeds: Seeds | list[Seeds], monitor: Monitor) -> CTRNN:
+        """Train every member of ``net`` (one per seed in ``seeds``) until the monitor stops it;
+        returns the best network of each member, stacked."""
+        members = seeds if isinstance(seeds, list) else [seeds]
+        k = len(members)
         params = net.trainable_parameters()
         if not params:
             raise ConfigError("BPTT needs at least one trainable parameter (--train)")
-        optimiser = torch.optim.Adam(params, lr=self.lr)
-        data, noise = seeds.generator("data"), seeds.generator("noise")
+        optimiser = build_optimiser(params, self.optimizer, self.lr, self.weight_decay, self.momentum)
+        schedule = Schedule(optimiser, self.schedule, monitor.stopping.max_iters)
+        terms = parse_regularisers(self.regularise)
+        data = [s.generator("data") for s in members]
+        noise = [s.generator("noise") for s in members]
         while True:
-            batch = task.sample(self.batch_size, data)
-            x_init = net.initial_state(self.batch_size, noise, shared=self.shared_x0)
-            outputs = net.simulate(batch.inputs, x_init, noise).outputs
-            loss = task.loss(outputs, batch.to(net.device), self.loss_reduction).sum()
+            batch = sample_members(task, self.batch_size, data)
+            x_init = initial_states(net, self.batch_size, noise, self.shared_x0)
+            trajectory = net.simulate(batch.inputs, x_init, noise[0])
+            losses = compute_loss(self.loss, task, trajectory.outputs, batch, self.loss_reduction)
+            extra = penalty(terms, net, trajectory)
+            if extra is not None:
+                losses = losses + extra
             optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            if self.clip > 0:
-                torch.nn.utils.clip_grad_norm_(params, self.clip)
+            losses.sum().backward()
+            grad_norm = clip_per_member(params, self.clip)
+            stopped = torch.as_tensor(monitor.stopped)
+            frozen = [p.detach()[stopped].clone() for p in params] if stopped.any() else None
             optimiser.step()
-            accuracy = float(batch_accuracy(task, outputs, batch)[0])
-            if monitor.record(net, float(loss.detach()), accuracy):
-                return monitor.best_network(net)
+            if frozen is not None:
+                with torch.no_grad():
+                    for p, f in zip(params, frozen):
+                        p[stopped] = f
+            lr = schedule.lr
+            schedule.step(float(losses.detach().sum()))
+            outputs = trajectory.outputs.detach()
+            accuracy = np.array([float(batch_accuracy(task, outputs[i:i + 1],
+                                                      member_batch(batch, i, k))[0])
+                                 for i in range(k)])
+            done = monitor.record_all(net, losses.detach().cpu().numpy(), accuracy,
+                                      lr=np.full(k, lr), grad_norm=grad_norm)
+            if done.all():
+                return monitor.best_networks(net)

@@ -1,4 +1,25 @@
-"""The task protocol: seeded, vectorised batches of (inputs, targets, loss mask, conditions)."""
+"""The task protocol: seeded, vectorised batches of (inputs, targets, loss mask, conditions).
+
+A task is a dataclass of its settings implementing :class:`Task`. The training engine needs:
+
+- ``n_in``, ``n_out``, ``n_steps``; ``sample(B, generator)`` and ``validation_batch(generator,
+  size)`` returning a :class:`Batch` (inputs, targets, loss mask, per-trial conditions).
+- **Metrics** (``rnntool.engine.metrics``): :meth:`Task.metric_sums` returns, for outputs of
+  K network members (K, B, T, n_out), a dict ``name → Tally`` (per-member total and count,
+  so held-out sets are scored in chunks). The default reports ``mse`` (squared error
+  weighted by the loss mask, divided by the mask's sum) always, and ``accuracy`` (fraction of
+  :meth:`scored` trials that :meth:`correct` accepts) when the task overrides
+  :meth:`correct`. A task adds metrics by extending the dict and declaring each name's
+  direction once with ``register_metric(name, "max" | "min")``. The history stores every
+  metric as ``val_<name>`` (held-out set) and ``train_accuracy`` (training batch).
+- :attr:`Task.primary_metric` names the metric that selects the best network (default
+  ``accuracy`` where there is a correct answer, else ``mse``); its direction comes from the
+  registry.
+- **Defaults** a task may name for training: :attr:`default_rule` (used when a model name
+  has no rule prefix), :attr:`rule_defaults` (hyper-parameters per rule name),
+  :attr:`network_defaults` (preset, trainable, n_rec, …) and :attr:`default_stop`
+  (stopping-rule specifications, see ``rnntool.engine.stopping``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +30,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from rnntool.engine.metrics import accuracy, masked_mse
 from rnntool.errors import ConfigError
 
 
@@ -57,6 +79,15 @@ class Task(ABC):
     #: Network settings this task trains best with (``preset``, ``trainable``); they replace
     #: the learning rule's defaults unless given explicitly.
     network_defaults: ClassVar[dict[str, Any]] = {}
+    #: The learning rule a model name without a rule prefix trains with.
+    default_rule: ClassVar[str | None] = None
+    #: Hyper-parameter defaults per rule name, e.g. ``{"bptt": {"lr": 1e-2}}``.
+    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: Stopping rules ("metric op value for W", "metric plateau P"); None: accuracy ≥ 0.9 for
+    #: 10 checks (McMahan et al. 2021) where the task has a correct answer, else the budget.
+    default_stop: ClassVar[tuple[str, ...] | None] = None
+    #: Metric that selects the best network; None: accuracy if available, else mse.
+    primary_metric: ClassVar[str | None] = None
 
     @property
     @abstractmethod
@@ -78,9 +109,37 @@ class Task(ABC):
     def validation_batch(self, generator: torch.Generator, size: int = 2000) -> Batch:
         """A held-out set of trials; fixed when ``generator`` is seeded the same way."""
 
-    @abstractmethod
     def correct(self, outputs: Tensor, batch: Batch) -> Tensor:
-        """Whether each trial was answered correctly: outputs (…, B, T, n_out) → bool (…, B)."""
+        """Whether each trial was answered correctly: outputs (…, B, T, n_out) → bool (…, B).
+
+        Tasks without a correct answer (pure regression) do not override it.
+        """
+        raise NotImplementedError(f"task {self.name!r} has no correct answer")
+
+    @property
+    def has_correct_answer(self) -> bool:
+        return type(self).correct is not Task.correct
+
+    @property
+    def primary(self) -> str:
+        """The metric that selects the best network."""
+        if self.primary_metric is not None:
+            return self.primary_metric
+        return "accuracy" if self.has_correct_answer else "mse"
+
+    @property
+    def stop_specs(self) -> tuple[str, ...]:
+        """The task's default stopping rules (besides the iteration budget)."""
+        if self.default_stop is not None:
+            return tuple(self.default_stop)
+        return ("val_accuracy>=0.9 for 10",) if self.has_correct_answer else ()
+
+    def metric_sums(self, outputs: Tensor, batch: Batch) -> dict[str, Any]:
+        """Per-member tallies of every metric: outputs (K, B, T, n_out) → {name: Tally}."""
+        out = {"mse": masked_mse(outputs, batch)}
+        if self.has_correct_answer:
+            out["accuracy"] = accuracy(self, outputs, batch)
+        return out
 
     def scored(self, batch: Batch) -> Tensor:
         """Which trials count towards accuracy (all, unless a task has unanswerable trials)."""

@@ -11,8 +11,8 @@ Recommended training command (tanh rates read out, every weight trained)::
     rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 \\
         --opt lr=1e-2 --opt batch_size=64
 
-The task's :attr:`network_defaults` make ``--preset ctrnn`` with W_in, W_rec, b and W_out
-trained the default for this task.
+The task's defaults make BPTT (for names without a rule prefix), lr 1e-2, batches of 64
+and ``--preset ctrnn`` with W_in, W_rec, b and W_out trained the defaults for this task.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ class FlipFlop(Task):
     name: ClassVar[str] = "flipflop"
     network_defaults: ClassVar[dict[str, Any]] = {
         "preset": "ctrnn", "trainable": ("W_in", "W_rec", "b", "W_out")}
+    default_rule: ClassVar[str | None] = "bptt"
+    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bptt": {"lr": 1e-2, "batch_size": 64}}
 
     def __post_init__(self) -> None:
         self.check()

@@ -36,3 +36,16 @@ def _evidence_probes(task: EvidenceTask, levels: int = 10) -> Tensor:
         if task.n_contexts:
             inputs[k, :, task.n_sensory + k] = 1.0
     return inputs.reshape(contexts * levels, 1, task.n_in).expand(-1, task.n_steps, -1)
+
+
+def probe_levels(task: Task, levels: int = 10, conditions: int | None = None) -> int:
+    """Probe levels per context: ``levels``, or ``conditions`` in all split evenly over the
+    task's contexts (McMahan et al. 2021's shipped distance matrix used 120 conditions,
+    120/K per context, so that networks trained with different K give as many samples)."""
+    if conditions is None:
+        return levels
+    contexts = max(getattr(task, "n_contexts", 0), 1)
+    if conditions < 1 or conditions % contexts:
+        raise ConfigError(f"{conditions} probe conditions cannot be split evenly over "
+                          f"{contexts} contexts")
+    return conditions // contexts

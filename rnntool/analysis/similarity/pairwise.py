@@ -1,9 +1,9 @@
 """K × K distance matrices: each model reduced once, then every pair compared.
 
 The serial path runs in-process. The parallel path hands the reductions and the rows of
-the matrix to Dask (the optional ``dask`` extra): a local cluster of single-threaded worker
-processes (``workers``) or an existing scheduler (``scheduler`` address), e.g. one started
-on a cluster with dask-jobqueue.
+the matrix to Dask through :func:`rnntool.executor.dask_client`: a local cluster of
+single-threaded worker processes (``workers``) or an existing scheduler (``scheduler``
+address), e.g. one started on a cluster with dask-jobqueue.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 
 from rnntool.analysis.similarity.base import Metric
 from rnntool.errors import ConfigError
+from rnntool.executor import ExecutorSettings, dask_client
 
 
 def distance_matrix(prepared: Sequence[Any], metric: Metric) -> np.ndarray:
@@ -43,28 +44,11 @@ def pairwise_distances(data: Sequence[np.ndarray], metric: Metric, workers: int 
 
 def _dask_distances(data: Sequence[np.ndarray], metric: Metric, workers: int | None,
                     scheduler: str | None) -> np.ndarray:
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("parallel distances need Dask: pip install 'rnntool[dask]'") from None
-    if scheduler is None and (workers is None or workers < 1):
-        raise ConfigError(f"the number of workers must be ≥ 1, got {workers}")
-    if scheduler is not None:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
+    with dask_client(ExecutorSettings(workers=workers, scheduler=scheduler)) as client:
         scattered = client.scatter(list(data))
         prepared = client.map(metric.prepare, scattered, pure=False)
         rows = [client.submit(_row, metric, i, prepared, pure=False) for i in range(len(data))]
         values = client.gather(rows)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     k = len(data)
     out = np.zeros((k, k))
     for i, row in enumerate(values):

@@ -1,0 +1,2 @@
+"""Sweeps: grids of training settings × seeds, trained and analysed as Dask jobs (``rnntool
+sweep``, ``docs/sweeps.md``)."""
