@@ -1,7 +1,7 @@
 """Fixed-point search and Jacobians at N = 256 with 1024 initial states (prints figures).
 
 1. The batched finder (Adam on q for all points at once, then batched damped Newton
-   in float64) against SciPy's ``root(method='lm')`` one point at a time (seed 002's
+   in float64) against SciPy's ``root(method='lm')`` one point at a time (McMahan et al. 2021's
    method), both from the same initial states, both to a residual max|F(x) − x| < 1e-10.
    SciPy is timed on a subset and extrapolated to all points (said so in the output).
 2. Analytic Jacobians (``CTRNN.jacobian_state``) against autograd for a batch of points.
@@ -46,7 +46,7 @@ def batched(net: CTRNN, x0: np.ndarray, adam_iters: int) -> tuple[float, np.ndar
 
 
 def scipy_points(net: CTRNN, x0: np.ndarray, use_jac: bool) -> tuple[float, np.ndarray]:
-    """SciPy root(method='lm') point by point, with the analytic Jacobian or (seed 002)
+    """SciPy root(method='lm') point by point, with the analytic Jacobian or (McMahan et al. 2021)
     finite differences: seconds, residuals."""
     u = np.zeros((1, 1))
     eye = np.eye(x0.shape[1])
@@ -120,7 +120,7 @@ def main() -> None:
         subset = x0[:count]
         t_scipy, res_s = scipy_points(net, subset, use_jac)
         total = t_scipy / len(subset) * args.points
-        how = "analytic Jacobian" if use_jac else "finite differences, as seed 002"
+        how = "analytic Jacobian" if use_jac else "finite differences, as McMahan et al. 2021"
         print(f"scipy root(method='lm'), {how}: {t_scipy:.2f} s for {len(subset)} points "
               f"({(res_s < 1e-10).sum()} converged); EXTRAPOLATED to {args.points}: {total:.1f} s; "
               f"batched finder {total / t_batch:.0f}x faster (all points), "

@@ -1,10 +1,12 @@
 """Training progress that tells the truth: a live line on a terminal, plain log lines elsewhere.
 
 What is shown for each unit of progress (iteration, generation, trial):
-- loss, training-batch accuracy, the last validation accuracy ("–" until validation has run:
-  it is skipped while the training accuracy is below ``validate_from``) and the best one;
-- the stopping rule's progress: how many of the last ``window`` validations reached the
-  threshold, i.e. how far the run is from stopping early;
+- loss, training-batch accuracy, this unit's validation value of the primary metric ("–"
+  when validation was skipped: while the training accuracy is below ``validate_from``, or
+  between ``validate_every`` checks) and the best one;
+- each stopping rule's progress: a threshold rule's streak out of its window (e.g.
+  ``val_accuracy>=0.9 for 10: 3/10``), a plateau rule's checks without improvement, i.e.
+  how far the run is from stopping early;
 - the time left until the budget (``--max-iters``) is spent at the current rate: an upper
   bound, since the stopping rule usually fires earlier.
 

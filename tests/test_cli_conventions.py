@@ -143,18 +143,27 @@ def test_evaluate_default_seed_is_the_librarys_and_results_are_not_replaced_sile
 
 
 def test_progress_lines_tell_the_truth() -> None:
+    from types import SimpleNamespace
+
+    from rnntool.engine.stopping import Threshold
+
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=False, width=300)
-    with TrainingProgress(ProgressSettings(console, 0.0, "m"), total=100, unit="iteration",
-                          window=3, threshold=0.9) as progress:
-        progress.update(1.0, 0.5, float("nan"))
-        progress.update(0.8, 0.95, 0.92)
-        progress.update(0.7, 0.96, 0.95)
+    rule = Threshold("val_accuracy", ">=", 0.9, 3)
+    stopping = SimpleNamespace(rules=[rule])
+    progress = TrainingProgress(ProgressSettings(console, 0.0, "m"), total=100,
+                                unit="iteration", primary="val_accuracy")
+    for i, (train, val) in enumerate([(0.5, float("nan")), (0.95, 0.92), (0.96, 0.95)]):
+        rule.update({"val_accuracy": val})
+        progress.update(i + 1, 1.0 - i / 10, train, val, max(0.92, val) if i else float("nan"),
+                        stopping)
+    progress.stop()
     lines = buffer.getvalue().splitlines()
-    assert len(lines) == 3  # every unit with --log-every 0 (the last one is not repeated on exit)
-    assert "1/100 iterations" in lines[0] and "val – (skipped" in lines[0] and "0.000" not in lines[0]
-    assert "stop rule 0/3" in lines[0] and "stop rule 2/3 ≥ 0.9" in lines[2]
-    assert "val 0.950 (best 0.950)" in lines[2] and "budget ends in ≤" in lines[2]
+    assert len(lines) == 3  # every unit with --log-every 0 (the last one is not repeated on stop)
+    assert "1/100 iterations" in lines[0] and "val_accuracy – (not validated" in lines[0]
+    assert "0.000" not in lines[0] and "val_accuracy>=0.9 for 3: 0/3" in lines[0]
+    assert "val_accuracy>=0.9 for 3: 2/3" in lines[2]
+    assert "val_accuracy 0.95 (best 0.95)" in lines[2] and "budget ends in ≤" in lines[2]
 
 
 def test_population_out_components_and_warnings(tmp_path: Path, capsys) -> None:
