@@ -1,11 +1,14 @@
-"""SVCCA distance matrix of 40 models: per-model reduction vs per-pair recomputation.
+"""SVCCA, CKA and Procrustes distance matrices of 40 models against per-pair references.
 
 Activity: 40 random CT-RNNs (one batched stack, half with gain 0.9, half 1.5) driven by
 McMahan et al. 2021's CDI probe inputs, 20 conditions × 100 steps = 2000 samples, float64, at
 N = 50 and N = 256. The naive loop (each pair's SVDs recomputed, CCA from covariance
 blocks, as McMahan et al. 2021 did) is timed on a subset of pairs and extrapolated to all 780 pairs;
 its values are compared with the fast matrix. The parallel path (a local Dask cluster of
-2 single-threaded workers) is timed including the cluster's start-up.
+2 single-threaded workers) is timed including the cluster's start-up. CKA and angular
+Procrustes are compared the same way with their reference implementations, written out
+here: Kornblith et al.'s (2019) feature-space linear CKA, and netrep's LinearMetric
+(α = 1, angular score: fit the rotation by an SVD of XᵀY, rotate, take the angle).
 
     python benchmarks/bench_svcca.py [--models 40] [--pairs 40] [--workers 2]
 """
@@ -61,8 +64,49 @@ def naive_svcca(x: np.ndarray, y: np.ndarray, keep: float = 0.95) -> float:
     return 1.0 - float(np.clip(rho, 0, 1).mean())
 
 
-def run(n_rec: int, models: int, pairs: int, workers: int) -> None:
+def kornblith_cka(x: np.ndarray, y: np.ndarray) -> float:
+    """Kornblith et al. (2019), ``feature_space_linear_cka``, as an angle."""
+    x, y = x - x.mean(0), y - y.mean(0)
+    cka = np.linalg.norm(x.T @ y) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
+    return float(np.arccos(min(cka, 1.0)))
+
+
+def netrep_angular_procrustes(x: np.ndarray, y: np.ndarray) -> float:
+    """netrep's LinearMetric(alpha=1, center_columns=True, score_method='angular'): fit, then
+    score on the same data (equal unit counts here)."""
+    x, y = x - x.mean(0), y - y.mean(0)
+    u, _, vt = np.linalg.svd(x.T @ y)
+    tx, ty = x @ u, y @ vt.T
+    return float(np.arccos(np.sum(tx * ty) / (np.linalg.norm(tx) * np.linalg.norm(ty))))
+
+
+def run_linear(data: list[np.ndarray], pairs: int, metrics: tuple[str, ...] = ("cka", "procrustes")
+               ) -> None:
+    """CKA and Procrustes: full fast matrix vs the references on ``pairs`` pairs, extrapolated."""
+    all_pairs = list(itertools.combinations(range(len(data)), 2))
+    chosen = [all_pairs[i] for i in np.random.default_rng(1).choice(len(all_pairs), pairs, replace=False)]
+    references = {"cka": kornblith_cka, "procrustes": netrep_angular_procrustes}
+    for name in metrics:
+        reference = references[name]
+        start = time.perf_counter()
+        fast = pairwise_distances(data, make_metric(name))
+        t_fast = time.perf_counter() - start
+        start = time.perf_counter()
+        ref = [reference(data[i], data[j]) for i, j in chosen]
+        t_ref = (time.perf_counter() - start) / pairs * len(all_pairs)
+        err = max(abs(v - fast[i, j]) for v, (i, j) in zip(ref, chosen))
+        print(f"  {name:10s}: fast matrix {t_fast:7.3f} s; reference {t_ref:7.3f} s (timed on "
+              f"{pairs} pairs, extrapolated) -> {t_ref / t_fast:5.1f}x faster; "
+              f"max |reference - fast| {err:.1e}", flush=True)
+
+
+def run(n_rec: int, models: int, pairs: int, workers: int,
+        linear_only: tuple[str, ...] = ()) -> None:
     data = activity(models, n_rec)
+    if linear_only:
+        print(f"N = {n_rec}: {models} models × {data[0].shape[0]} samples")
+        run_linear(data, pairs, linear_only)
+        return
     metric = make_metric("svcca")
     start = time.perf_counter()
     fast = pairwise_distances(data, metric)
@@ -87,6 +131,7 @@ def run(n_rec: int, models: int, pairs: int, workers: int) -> None:
     print(f"  max |naive - fast| on those pairs: {err:.2e}")
     print(f"  Dask, {workers} local workers:     {t_par:8.3f} s incl. cluster start-up; "
           f"max |parallel - serial| = {np.abs(parallel - fast).max():.1e}")
+    run_linear(data, pairs)
 
 
 def main() -> None:
@@ -94,9 +139,12 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=40)
     parser.add_argument("--pairs", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--n", type=int, nargs="+", default=[50, 256], help="unit counts")
+    parser.add_argument("--linear-only", nargs="+", choices=["cka", "procrustes"], default=(),
+                        help="time only these metrics against their references")
     args = parser.parse_args()
-    for n_rec in (50, 256):
-        run(n_rec, args.models, args.pairs, args.workers)
+    for n_rec in args.n:
+        run(n_rec, args.models, args.pairs, args.workers, tuple(args.linear_only))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ cp -n sample_models/*.h5 sample_models/groups.txt models/
 rnntool evaluate bptt_0050 ga_0050 ff_0050 hebb_0050 --keep
 rnntool fixedpoints bptt_0050 --mode sparse --keep
 rnntool fixedpoints bptt_0050 --mode large --method exact --keep
-rnntool plot bptt_0050 flipflop_3bit --out figures
+rnntool plot bptt_0050 flipflop_3bit ibl_50 ibl_2u --out figures
 rnntool svcca models/groups.txt
 rnntool topology models/groups.txt
 rnntool plot models/groups.svcca.h5 models/groups.topology.h5 --out figures

@@ -66,8 +66,8 @@ def test_inputs_file_and_interpolation(model_copy: Path, tmp_path: Path) -> None
     result = run_cli("fixedpoints", str(model_copy), "--interpolate", "0,0,1,0", "0,0,0,1",
                      "--steps", "3", *QUICK)
     assert result.returncode == 0, result.stderr
-    assert fixed_point_keys(model_copy) == ["file-u_approx", "interp3_approx"]
-    points = load_fixed_points(model_copy, "interp3_approx")
+    assert fixed_point_keys(model_copy) == ["file-u_exact", "interp3_exact"]
+    points = load_fixed_points(model_copy, "interp3_exact")
     np.testing.assert_allclose(points.inputs[1], [0, 0, 0.5, 0.5])
 
 

@@ -1,15 +1,21 @@
 """Fixed and slow points of a network under constant inputs, found as one batched problem.
 
 For every initial state x and constant input u the finder minimises
-q(x) = ½‖F(x, u) − x‖², F being the network's own step (:meth:`CTRNN.step`, so the model's
-α and clamps hold). All initial states of all inputs form one batch: Adam with a per-point
-adaptive learning rate, and each point frozen as soon as q < tol_q or |Δq| < tol_dq·lr.
-``method="exact"`` then polishes the distinct candidates with batched damped Newton steps
-in float64 (analytic Jacobian J − I, Levenberg–Marquardt steps where it is singular) and
-keeps as fixed points only those whose residual max|F(x) − x| falls below ``root_tol``;
-the rest are kept as slow points.
-Points are de-duplicated with a KD-tree on (x*, u), keeping the smallest q, and every
-unique point is linearised (:mod:`rnntool.analysis.point_analytics`).
+q(x) = ½‖F(x, u) − x‖², F being the step of the network's dynamical-system view (so the
+model's α and clamps hold). All initial states of all inputs form one batch; the algorithm lives in
+:mod:`rnntool.analysis.fixedpoint_search` and sees the network only as a map with a
+Jacobian (:func:`network_map`).
+
+``method="exact"`` (the default): monotone Adam on q, each candidate handed to Newton as
+soon as a Newton step contracts its residual; every candidate is then Newton-polished in
+float64, and only roots with max|F(x) − x| < ``root_tol`` are fixed points (the others, with
+q ≤ ``slow_q``, are slow points). Roots are merged by where they converged, roots joined by
+a path of roots form one continuous set (line or ring attractors; ``manifold`` > −1, sampled
+by at most ``manifold_points`` points), and stability is read off the polished roots
+(for a continuous set, off every direction but the set's own marginal ones).
+``method="approx"`` runs the descent alone, to find slow points: points with q ≤ ``fixed_q``
+are labelled fixed but not polished, and points closer than ``tol_unique`` are one.
+Every unique point is linearised (:mod:`rnntool.analysis.point_analytics`).
 
 Results are stored in the model file under ``analyses/fixedpoints/<key>``
 (:func:`find_and_store`) and read back as :class:`FixedPoints` (:func:`load_fixed_points`).
@@ -29,8 +35,9 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from rnntool.analysis.point_analytics import (Spectrum, analyse_points, float64_network,
-                                              map_jacobians, residuals)
+from rnntool.analysis.fixedpoint_search import (MapSystem, descend, group_roots,
+                                                newton_polish, spread_sample)
+from rnntool.analysis.point_analytics import Spectrum, analyse_points, float64_network
 from rnntool.errors import ConfigError, RnnToolError
 from rnntool.network import DynamicalSystem, Network
 from rnntool.seeding import Seeds
@@ -48,17 +55,19 @@ class FinderSettings:
     """Hyper-parameters of the search (defaults from FixedPointFinder where it has one).
 
     Attributes:
-        method: ``approx`` (Adam only) or ``exact`` (Adam, then Newton-polished roots).
+        method: ``exact`` (Newton-polished roots, the default) or ``approx`` (the descent
+            alone, for slow points).
         n_inits: initial states in all, shared evenly among the inputs (at least 16 each).
         init_from: ``trajectories`` (states visited on task trials, plus Gaussian noise of
             std ``noise_scale``), ``box`` (uniform in [−box_scale, box_scale]^N) or ``both``.
         trajectory_trials: task trials simulated to sample visited states.
-        tol_q, tol_dq, max_iters, lr_init: Adam's stopping rule and step size.
-        exact_iters: Adam iterations before polishing in ``exact`` mode.
+        tol_q, tol_dq, max_iters, lr_init: Adam's stopping rule and (largest) step size.
         root_tol: largest max|F(x) − x| of an exact fixed point (float64).
         fixed_q: in ``approx`` mode, points with q ≤ fixed_q are labelled fixed.
         slow_q: points with fixed_q < q ≤ slow_q are kept as slow points; others dropped.
-        tol_unique: points closer than this in (x*, u) are one point.
+        tol_unique: slow points (and ``approx`` points) closer than this in (x*, u) are one;
+            exact roots are merged by where they converge instead.
+        manifold_points: points kept to represent one continuous set of fixed points.
         outlier_distance_scale: drop points farther from the initial states' centroid than
             this multiple of the initial states' mean distance to it (0 disables).
         newton_iters: damped Newton iterations at most.
@@ -68,7 +77,7 @@ class FinderSettings:
         seed: seed of the initial states (None: the model's seed).
     """
 
-    method: str = "approx"
+    method: str = "exact"
     n_inits: int = 1024
     init_from: str = "trajectories"
     noise_scale: float = 0.5
@@ -77,12 +86,12 @@ class FinderSettings:
     tol_q: float = 1e-12
     tol_dq: float = 1e-20
     max_iters: int = 5000
-    exact_iters: int = 500
     lr_init: float = 1.0
     root_tol: float = 1e-10
     fixed_q: float = 1e-10
     slow_q: float = 1e-3
     tol_unique: float = 1e-3
+    manifold_points: int = 32
     outlier_distance_scale: float = 10.0
     newton_iters: int = 50
     n_modes: int = 10
@@ -94,8 +103,8 @@ class FinderSettings:
             raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.init_from not in INIT_SOURCES:
             raise ConfigError(f"init_from must be one of {', '.join(INIT_SOURCES)}")
-        if self.n_inits < 1 or self.max_iters < 1 or self.trajectory_trials < 1:
-            raise ConfigError("n_inits, max_iters and trajectory_trials must be ≥ 1")
+        if min(self.n_inits, self.max_iters, self.trajectory_trials, self.manifold_points) < 1:
+            raise ConfigError("n_inits, max_iters, trajectory_trials and manifold_points must be ≥ 1")
         if min(self.tol_q, self.tol_dq, self.fixed_q) < 0:
             raise ConfigError("tol_q, tol_dq and fixed_q must be non-negative")
         if min(self.lr_init, self.tol_unique, self.root_tol, self.slow_q) <= 0:
@@ -123,6 +132,10 @@ class FixedPoints(Spectrum):
         alpha: the model's α; flow eigenvalues are (λ − 1)/α in units of 1/τ (NaN for
             discrete maps, which have no flow).
         key: the group name under ``analyses/fixedpoints``; ``settings``: every parameter used.
+        manifold: the continuous set of fixed points each point samples (0, 1, …), −1 for
+            an isolated point (P,).
+        manifold_dim: the set's dimension at the point: its eigenvalues λ ≈ 1 (|λ − 1| <
+            1e-6, at least 1), which are neutral and left out of the stability counts (P,).
     """
 
     x: np.ndarray
@@ -138,6 +151,15 @@ class FixedPoints(Spectrum):
     alpha: float
     key: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    manifold: np.ndarray | None = None
+    manifold_dim: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        p = self.x.shape[0]
+        self.manifold = np.full(p, -1, np.int64) if self.manifold is None else np.asarray(
+            self.manifold, np.int64)
+        self.manifold_dim = np.zeros(p, np.int64) if self.manifold_dim is None else np.asarray(
+            self.manifold_dim, np.int64)
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -151,9 +173,46 @@ class FixedPoints(Spectrum):
         """Stable as the network is simulated (the map) (P,)."""
         return self.stable_map
 
+    def _transverse(self) -> np.ndarray:
+        """(P, N) mask of the eigenvalues that decide stability: all but the manifold_dim
+        eigenvalues nearest 1 of a point on a continuous set (its neutral directions)."""
+        values = self.eigenvalues
+        dims = self.manifold_dim
+        if values.size == 0 or not dims.any():
+            return np.ones(values.shape, dtype=bool)
+        rank = np.argsort(np.argsort(np.abs(values - 1.0), axis=-1, kind="stable"), axis=-1)
+        return rank >= dims[:, None]
+
+    @property
+    def n_unstable(self) -> np.ndarray:
+        """Unstable directions of the map, |λ| > 1, neutral directions of a set excluded (P,)."""
+        return ((np.abs(self.eigenvalues) > 1.0) & self._transverse()).sum(-1)
+
+    @property
+    def n_unstable_flow(self) -> np.ndarray | None:
+        if not self.has_flow:
+            return None
+        return ((self.flow_eigenvalues.real > 0.0) & self._transverse()).sum(-1)
+
+    @property
+    def stable_map(self) -> np.ndarray:
+        return ~((np.abs(self.eigenvalues) >= 1.0) & self._transverse()).any(-1)
+
+    @property
+    def stable_flow(self) -> np.ndarray | None:
+        if not self.has_flow:
+            return None
+        return ~((self.flow_eigenvalues.real >= 0.0) & self._transverse()).any(-1)
+
+    @property
+    def n_manifolds(self) -> int:
+        """Continuous sets of fixed points found."""
+        return int(self.manifold.max()) + 1 if len(self) else 0
+
     def select(self, mask: np.ndarray) -> "FixedPoints":
         """The points where ``mask`` holds (inputs and settings unchanged)."""
-        per_point = ("x", "u", "input_index", "q", "kind", "eigenvalues", "right", "left")
+        per_point = ("x", "u", "input_index", "q", "kind", "eigenvalues", "right", "left",
+                     "manifold", "manifold_dim")
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}
         data.update({k: getattr(self, k)[mask] for k in per_point})
         return FixedPoints(**data)
@@ -166,6 +225,7 @@ class FixedPoints(Spectrum):
                 "eigenvalues": self.eigenvalues, "right": self.right, "left": self.left,
                 "stable_map": self.stable_map, "stable_flow": self.stable_flow,
                 "n_unstable": self.n_unstable, "n_unstable_flow": self.n_unstable_flow,
+                "manifold": self.manifold, "manifold_dim": self.manifold_dim,
                 "alpha": float(self.alpha)}
         return {k: v for k, v in tree.items() if v is not None}
 
@@ -175,7 +235,8 @@ class FixedPoints(Spectrum):
                    inputs=tree["inputs"], input_labels=[str(s) for s in tree["input_labels"]],
                    q=tree["q"], kind=np.asarray(tree["kind"]).astype(str),
                    eigenvalues=tree["eigenvalues"], right=tree["right"], left=tree["left"],
-                   alpha=float(tree["alpha"]), key=key, settings=settings)
+                   alpha=float(tree["alpha"]), key=key, settings=settings,
+                   manifold=tree.get("manifold"), manifold_dim=tree.get("manifold_dim"))
 
 
 # inputs ------------------------------------------------------------------------------------
@@ -278,111 +339,32 @@ def initial_states(net: DynamicalSystem, task: Task | None, count: int, settings
     return net.clamp(torch.cat(parts)[None])[0].to(net.dtype)
 
 
+def search_starts(net: DynamicalSystem, task: Task | None, n_inputs: int, settings: FinderSettings
+                  ) -> tuple[torch.Tensor, np.ndarray]:
+    """The initial states of a search (S, N) and the input row of each (S,): ``n_inits``
+    shared evenly among the inputs (at least 16 each), drawn from ``settings.seed``."""
+    gen = Seeds(0 if settings.seed is None else settings.seed).generator("analysis")
+    per_input = max(16, -(-settings.n_inits // n_inputs))
+    x0 = initial_states(net, task, per_input * n_inputs, settings, gen)
+    return x0, np.repeat(np.arange(n_inputs), per_input)
+
+
 # the search --------------------------------------------------------------------------------
-def minimise_q(net: DynamicalSystem, x: torch.Tensor, u: torch.Tensor, settings: FinderSettings,
-               max_iters: int, compact_every: int = 25) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Adam on q for all points at once, each frozen when it converges.
-
-    The gradient (J − I)ᵀ(F(x) − x) is a vector-Jacobian product through :meth:`CTRNN.step`.
-    Each point has its own learning rate: halved when its q rises, grown by 5 % (up to
-    ``lr_init``) while it falls. Converged points stop moving at once and leave the batch
-    every ``compact_every`` iterations. Returns the states, their q and the iterations run.
-    """
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    out = x.detach().clone()
-    rows = torch.arange(x.shape[0], device=x.device)
-    xa, ua = out.clone(), u
-    m, v = torch.zeros_like(xa), torch.zeros_like(xa)
-    lr = torch.full((xa.shape[0],), settings.lr_init, dtype=xa.dtype, device=xa.device)
-    q_prev = torch.full_like(lr, float("inf"))
-    live = torch.ones_like(lr, dtype=torch.bool)
-    iters = 0
-    for it in range(1, max_iters + 1):
-        iters = it
-        xg = xa.requires_grad_(True)
-        r = net.step(xg[None], ua[None])[0] - xg
-        q = 0.5 * (r * r).sum(-1)
-        (grad,) = torch.autograd.grad(q.sum(), xg)
-        q = q.detach()
-        live = live & ~((q < settings.tol_q) | ((q_prev - q).abs() < settings.tol_dq * lr))
-        lr = torch.where(q > q_prev, lr * 0.5, torch.clamp(lr * 1.05, max=settings.lr_init))
-        q_prev = q
-        m.mul_(b1).add_(grad, alpha=1 - b1)
-        v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        step = (lr * live)[:, None] * (m / (1 - b1 ** it)) / ((v / (1 - b2 ** it)).sqrt() + eps)
-        xa = xa.detach() - step
-        if it % compact_every == 0 or it == max_iters or not live.any():
-            out[rows] = xa
-            if not live.any():
-                break
-            rows, xa, ua, m, v, lr, q_prev, live = (
-                t[live] for t in (rows, xa, ua, m, v, lr, q_prev, live))
-    with torch.no_grad():
-        r = net.step(out[None], u[None])[0] - out
-    return out, 0.5 * (r * r).sum(-1), iters
+def network_map(system: DynamicalSystem | Network) -> MapSystem:
+    """The system (member 0 of a network) as the map the search works on: F(x, u) and
+    ∂F/∂x on (P, S)."""
+    ds = DynamicalSystem.of(system)
+    return MapSystem(step=ds.step, jacobian=ds.jacobian_state)
 
 
-def _steps(a: np.ndarray, r: np.ndarray, damping: np.ndarray) -> np.ndarray:
-    """Newton steps (J − I)δ = −r where ``damping`` is 0, Levenberg–Marquardt steps
-    (AᵀA + λI)δ = −Aᵀr elsewhere (always a descent direction for q)."""
-    delta = np.empty_like(r)
-    newton = damping == 0
-    if newton.any():
-        try:
-            delta[newton] = -np.linalg.solve(a[newton], r[newton][..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            damping = np.where(newton, 1e-8, damping)
-            newton[:] = False
-    lm = ~newton
-    if lm.any():
-        at = np.swapaxes(a[lm], 1, 2)
-        normal = at @ a[lm] + damping[lm, None, None] * np.eye(a.shape[-1])
-        delta[lm] = -np.linalg.solve(normal, at @ r[lm][..., None])[..., 0]
-    return delta
-
-
-def polish_roots(net: DynamicalSystem, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
-                 chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """Batched Newton / Levenberg–Marquardt on F(x, u) − x = 0 in float64, analytic Jacobian.
-
-    Each point takes Newton steps (J − I)δ = −r with backtracking (δ, δ/2, …, δ/16) while
-    they reduce ½‖r‖²; when none does (near-singular J − I far from a root) it switches to
-    Levenberg–Marquardt steps with its own damping λ (÷10 on success, ×10 on failure) and
-    back to Newton once λ < 1e-9. NumPy's batched solver runs ``chunk`` points at a time to
-    bound memory. Returns the points and their residuals max|F(x) − x|.
-    """
-    net64 = float64_network(net)
-    x = np.array(x, dtype=np.float64)
-    u = np.asarray(u, dtype=np.float64)
-    r = residuals(net64, x, u)
-    q = 0.5 * (r ** 2).sum(-1)
-    eye = np.eye(x.shape[1])
-    damping = np.zeros(len(x))
-    active = np.abs(r).max(-1) >= tol
-    for _ in range(iters):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        for part in np.array_split(idx, -(-idx.size // chunk)):
-            delta = _steps(map_jacobians(net64, x[part], u[part]) - eye, r[part], damping[part])
-            moved = np.zeros(part.size, dtype=bool)
-            for t in (1.0, 0.5, 0.25, 0.125, 0.0625):
-                todo = ~moved & ((damping[part] == 0) | (t == 1.0))
-                if not todo.any():
-                    break
-                cand = x[part[todo]] + t * delta[todo]
-                r_c = residuals(net64, cand, u[part[todo]])
-                q_c = 0.5 * (r_c ** 2).sum(-1)
-                better = q_c < q[part[todo]]
-                sel = part[todo][better]
-                x[sel], r[sel], q[sel] = cand[better], r_c[better], q_c[better]
-                moved[np.flatnonzero(todo)[better]] = True
-            lam = damping[part]
-            lam = np.where(moved, np.where(lam < 1e-9, 0.0, lam / 10),
-                           np.where(lam == 0, 1e-3, lam * 10))
-            damping[part] = lam
-        active = (np.abs(r).max(-1) >= tol) & (damping < 1e8)
-    return x, np.abs(r).max(-1)
+def polish_roots(net: DynamicalSystem | Network, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,
+                 chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Batched damped Newton on F(x, u) − x = 0 in float64 (see
+    :func:`rnntool.analysis.fixedpoint_search.newton_polish`); returns the points and their
+    residuals max|F(x) − x|."""
+    out = newton_polish(network_map(float64_network(net)), x, np.asarray(u, np.float64),
+                        iters, tol, chunk)
+    return out.x, out.residual
 
 
 def unique_points(x: np.ndarray, u: np.ndarray, q: np.ndarray, tol: float) -> np.ndarray:
@@ -419,36 +401,82 @@ def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: 
         raise ConfigError(f"inputs have {inputs.shape[1]} channel(s), the network takes {net.input_size}")
     labels = labels or [f"input {i}" for i in range(len(inputs))]
     work = net.with_dtype(settings.dtype)
-    gen = Seeds(0 if settings.seed is None else settings.seed).generator("analysis")
-    per_input = max(16, -(-settings.n_inits // len(inputs)))
-    x0 = initial_states(work, task, per_input * len(inputs), settings, gen)
-    which = np.repeat(np.arange(len(inputs)), per_input)
+    exact = settings.method == "exact"
+    map64 = network_map(net.float64())
+    x0, which = search_starts(work, task, len(inputs), settings)
     u = torch.as_tensor(inputs[which], dtype=work.dtype, device=work.device)
-    iters = settings.max_iters if settings.method == "approx" else min(settings.exact_iters,
-                                                                       settings.max_iters)
-    x, q, _ = minimise_q(work, x0, u, settings, iters)
-    x, q, u_np = x.cpu().double().numpy(), q.cpu().double().numpy(), inputs[which]
+    found = descend(network_map(work), x0, u, settings.max_iters, settings.lr_init,
+                    settings.tol_q, settings.tol_dq, newton=map64 if exact else None)
+    x, u_np = found.x.cpu().double().numpy(), inputs[which]
     keep = _inliers(x, x0.cpu().double().numpy(), settings.outlier_distance_scale)
-    keep &= np.isfinite(q)
-    x, q, which, u_np = x[keep], q[keep], which[keep], u_np[keep]
-    first = unique_points(x, u_np, q, settings.tol_unique)
-    x, q, which, u_np = x[first], q[first], which[first], u_np[first]
-    if settings.method == "exact":
-        roots, res = polish_roots(net, x, u_np, settings.newton_iters, settings.root_tol)
-        is_root = res < settings.root_tol
-        x = np.where(is_root[:, None], roots, x)
-        q = 0.5 * (residuals(net, x, u_np) ** 2).sum(-1)
-        kind = np.where(is_root, "fixed", "slow")
+    keep &= np.isfinite(found.q.cpu().numpy())
+    x, which, u_np = x[keep], which[keep], u_np[keep]
+    if exact:
+        x, which, manifold = _exact_points(map64, x, u_np, which, settings)
     else:
-        q = 0.5 * (residuals(net, x, u_np) ** 2).sum(-1)
+        q = 0.5 * (map64.residual(x, u_np) ** 2).sum(-1)
         kind = np.where(q <= settings.fixed_q, "fixed", "slow")
-    kept = (kind == "fixed") | (q <= settings.slow_q)
-    x, q, which, u_np, kind = x[kept], q[kept], which[kept], u_np[kept], kind[kept]
-    final = unique_points(x, u_np, q, settings.tol_unique)
-    x, q, which, u_np, kind = x[final], q[final], which[final], u_np[final], kind[final]
-    order = np.lexsort((q, which))
-    x, q, which, u_np, kind = x[order], q[order], which[order], u_np[order], kind[order]
-    return _with_analytics(net, x, u_np, which, inputs, labels, q, kind, settings, key)
+        kept = (kind == "fixed") | (q <= settings.slow_q)
+        x, which = x[kept], which[kept]
+        first = unique_points(x, inputs[which], q[kept], settings.tol_unique)
+        x, which = x[first], which[first]
+        manifold = np.full(len(x), -1)
+    u_np = inputs[which]
+    q = 0.5 * (map64.residual(x, u_np) ** 2).sum(-1)
+    if exact:
+        kind = np.where(np.abs(map64.residual(x, u_np)).max(-1) < settings.root_tol, "fixed", "slow")
+    else:
+        kind = np.where(q <= settings.fixed_q, "fixed", "slow")
+    order = np.lexsort((q, manifold, which))
+    return _with_analytics(net, x[order], u_np[order], which[order], inputs, labels, q[order],
+                           kind[order], settings, key, manifold[order])
+
+
+def _exact_points(system: MapSystem, x: np.ndarray, u: np.ndarray, which: np.ndarray,
+                  settings: FinderSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polish every candidate; group roots per input (identical ones merged, continuous sets
+    sampled), keep unpolishable candidates with q ≤ slow_q as slow points away from roots.
+    Returns the points, their input rows and continuous-set labels (−1: none)."""
+    pol = newton_polish(system, x, u, settings.newton_iters, settings.root_tol)
+    roots = pol.converged
+    xs, ws, ms = [], [], []
+    next_set = 0
+    for m in np.unique(which):
+        sel = np.flatnonzero(roots & (which == m))
+        if sel.size == 0:
+            continue
+        same, component = group_roots(system, pol.x[sel], u[sel[0]], pol.last_step[sel],
+                                      settings.root_tol)
+        reps = np.unique(same)
+        for c in np.unique(component[reps]):
+            members = reps[component[reps] == c]
+            if members.size > 1:
+                members = members[spread_sample(pol.x[sel[members]], settings.manifold_points)]
+                ms.append(np.full(members.size, next_set))
+                next_set += 1
+            else:
+                ms.append(np.full(1, -1))
+            xs.append(pol.x[sel[members]])
+            ws.append(np.full(members.size, m))
+    slow = np.flatnonzero(~roots & (_q(system, pol.x, u) <= settings.slow_q))
+    if slow.size:
+        q_slow = _q(system, pol.x[slow], u[slow])
+        first = slow[unique_points(pol.x[slow], u[slow], q_slow, settings.tol_unique)]
+        if xs:
+            root_x, root_w = np.concatenate(xs), np.concatenate(ws)
+            near = np.array([bool((np.abs(root_x[root_w == which[i]] - pol.x[i]).max(-1)
+                                   < settings.tol_unique).any()) for i in first])
+            first = first[~near] if near.size else first
+        xs.append(pol.x[first])
+        ws.append(which[first])
+        ms.append(np.full(first.size, -1))
+    if not xs:
+        return np.zeros((0, x.shape[1])), np.zeros(0, int), np.zeros(0, int)
+    return np.concatenate(xs), np.concatenate(ws), np.concatenate(ms)
+
+
+def _q(system: MapSystem, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return 0.5 * (system.residual(x, u) ** 2).sum(-1)
 
 
 def _inliers(x: np.ndarray, starts: np.ndarray, scale: float) -> np.ndarray:
@@ -462,7 +490,7 @@ def _inliers(x: np.ndarray, starts: np.ndarray, scale: float) -> np.ndarray:
 
 def _with_analytics(net: DynamicalSystem, x: np.ndarray, u: np.ndarray, which: np.ndarray,
                     inputs: np.ndarray, labels: list[str], q: np.ndarray, kind: np.ndarray,
-                    settings: FinderSettings, key: str) -> FixedPoints:
+                    settings: FinderSettings, key: str, manifold: np.ndarray) -> FixedPoints:
     n = net.state_size
     if len(x):
         lin = analyse_points(net, x, u)
@@ -472,11 +500,13 @@ def _with_analytics(net: DynamicalSystem, x: np.ndarray, u: np.ndarray, which: n
         right = left = np.zeros((0, n, n), complex)
     unstable = int((np.abs(values) > 1).sum(-1).max()) if len(x) else 0
     modes = min(n, max(settings.n_modes, unstable))
+    dims = np.where(manifold >= 0, np.maximum(1, (np.abs(values - 1.0) < 1e-6).sum(-1)), 0)
     return FixedPoints(x=x, u=u, input_index=which.astype(np.int64), inputs=inputs,
                        input_labels=list(labels), q=q, kind=np.asarray(kind, dtype=str),
                        eigenvalues=values, right=right[..., :modes].copy(),
-                       left=left[..., :modes].copy(), alpha=np.nan if net.alpha is None else net.alpha, key=key,
-                       settings=_settings_dict(settings))
+                       left=left[..., :modes].copy(),
+                       alpha=np.nan if net.alpha is None else net.alpha, key=key,
+                       settings=_settings_dict(settings), manifold=manifold, manifold_dim=dims)
 
 
 # storage -----------------------------------------------------------------------------------

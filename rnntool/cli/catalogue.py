@@ -51,6 +51,7 @@ def build() -> dict[str, Any]:
     from rnntool.analysis.fixedpoints import METHODS, FinderSettings
     from rnntool.analysis.similarity import METRICS
     from rnntool.analysis.topology import DESCRIPTORS
+    from rnntool.envs import ENVIRONMENTS
     from rnntool.network.cells import CELLS
     from rnntool.network.config import PRESETS
     from rnntool.network.nonlinearities import NONLINEARITIES
@@ -61,7 +62,7 @@ def build() -> dict[str, Any]:
         "rules": {name: {"prefixes": sorted(p for p, r in PREFIXES.items() if r == name),
                          "options": [f.name for f in fields(cls)]}
                   for name, cls in sorted(RULES.items())},
-        "tasks": sorted(TASKS),
+        "tasks": sorted(TASKS) + sorted(ENVIRONMENTS),
         "cells": sorted(CELLS),
         "presets": sorted(PRESETS),
         "nonlinearities": sorted(NONLINEARITIES),

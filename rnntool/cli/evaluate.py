@@ -17,14 +17,20 @@ from rnntool.cli.existing import existing_options, must_compute
               help="Seed of the test set; the default gives every model the same test trials "
                    "(the library's evaluate() uses the same default).")
 @existing_options("the evaluation")
+@click.option("--sessions", type=click.IntRange(min=1), default=16,
+              help="Closed-loop models: sessions run in parallel (the baselines run the same ones).")
+@click.option("--blocks", type=click.IntRange(min=1), default=10,
+              help="Closed-loop models: blocks per evaluation session.")
 @device_option
 @models_dir_option
 @json_option
 @quiet_option
-def command(models: tuple[str, ...], trials: int, seed: int, overwrite: bool, keep: bool,
-            device: str, models_dir: str | None, as_json: bool, quiet: bool) -> None:
+def command(models: tuple[str, ...], trials: int, seed: int, sessions: int, blocks: int,
+            overwrite: bool, keep: bool, device: str, models_dir: str | None, as_json: bool,
+            quiet: bool) -> None:
     """Every task metric (accuracy where there is a correct answer), psychometric table and
-    per-context accuracy of MODELS, stored under /evaluation of each file.
+    per-context accuracy of MODELS, stored under /evaluation of each file; closed-loop models
+    are scored beside the Bayesian baselines on the same sessions.
 
     The test trials come from a random stream of their own (never used in training), fixed
     by --seed. A model that already has an evaluation needs --overwrite or --keep.
@@ -36,6 +42,7 @@ def command(models: tuple[str, ...], trials: int, seed: int, overwrite: bool, ke
       rnntool train bptt_a bptt_b -v 0.1 | rnntool evaluate -
     """
     from rnntool.analysis.evaluation import evaluate
+    from rnntool.envs import Environment
     from rnntool.models import load_model
     from rnntool.storage import read_group, update_model
 
@@ -44,17 +51,27 @@ def command(models: tuple[str, ...], trials: int, seed: int, overwrite: bool, ke
             for p in paths]
     results = []
     for path, compute in zip(paths, todo):
-        if compute:
-            model = load_model(path, device)
-            result = evaluate(model.network, model.task, seed, trials)
-            update_model(path, "evaluation", result)
-            if not quiet:
-                _show(model.record.name, result)
-        else:
+        if not compute:
             result = read_group(path, "evaluation") or {}
             if not quiet:
                 stderr.print(f"{path.stem}: kept the stored evaluation")
-        results.append({"path": str(path), "kept": not compute, **result})
+            results.append({"path": str(path), "kept": True, **result})
+            if not as_json:
+                emit([path])
+            continue
+        model = load_model(path, device)
+        if isinstance(model.task, Environment):
+            from rnntool.cli.evaluate_env import evaluate_environment
+
+            results.append(evaluate_environment(model, seed, sessions, blocks, quiet))
+            if not as_json:
+                emit([path])
+            continue
+        result = evaluate(model.network, model.task, seed, trials)
+        update_model(path, "evaluation", result)
+        if not quiet:
+            _show(model.record.name, result)
+        results.append({"path": str(path), "kept": False, **result})
         if not as_json:
             emit([path])
     if as_json:

@@ -38,8 +38,9 @@ class _FinderOptionsHelp(click.Command):
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
 @click.option("--steps", type=click.IntRange(min=2), default=11, help="Inputs along --interpolate.")
-@click.option("--method", type=method_choice(), default="approx",
-              help="approx: minimise q only; exact: then polish roots by batched damped Newton.")
+@click.option("--method", type=method_choice(), default="exact",
+              help="exact: Newton-polished roots (others are slow points); approx: minimise q "
+                   "only, for slow points.")
 @click.option("--n-inits", type=click.IntRange(min=1), default=1024,
               help="Initial states in all, shared among the inputs.")
 @click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]),
@@ -136,7 +137,8 @@ def _counts(points: Any) -> dict[str, int]:
     fixed = points.is_fixed
     return {"points": len(points), "fixed": int(fixed.sum()),
             "stable": int((fixed & points.stable_map).sum()),
-            "unstable": int((fixed & ~points.stable_map).sum()), "slow": int((~fixed).sum())}
+            "unstable": int((fixed & ~points.stable_map).sum()), "slow": int((~fixed).sum()),
+            "continuous_sets": points.n_manifolds}
 
 
 def _show(name: str, points: Any, kept: bool = False) -> None:
@@ -166,3 +168,10 @@ def _show(name: str, points: Any, kept: bool = False) -> None:
                  + (f"; flow-stable but map-unstable: "
                     f"{int(np.sum(points.stable_flow & ~points.stable_map))}"
                     if points.has_flow else " (a discrete map: no flow)"))
+    if c["continuous_sets"]:
+        on_sets = points.manifold >= 0
+        stable_sets = len(set(points.manifold[on_sets & points.stable_map].tolist()))
+        dims = ",".join(str(d) for d in sorted(set(points.manifold_dim[on_sets].tolist())))
+        stderr.print(f"{name}: {c['continuous_sets']} continuous set(s) of fixed points "
+                     f"(dimension {dims}; {stable_sets} attracting), sampled by "
+                     f"{int(on_sets.sum())} of the fixed points above")

@@ -22,7 +22,7 @@ from rnntool.cli.population_output import (legacy_rows_option, out_option, plann
                    "mcmahan: McMahan et al. 2021's nearest-neighbour input labels (replication).")
 @click.option("--mode", default="small",
               help="Static input set whose fixed points are used (the task's sets).")
-@click.option("--method", type=method_choice(), default="approx",
+@click.option("--method", type=method_choice(), default="exact",
               help="Fixed-point method for points that must still be found (stored exact "
                    "roots are used first, then stored approximate points; the file records "
                    "which result each model used).")

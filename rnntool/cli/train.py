@@ -30,7 +30,7 @@ class _RuleOptionsHelp(click.Command):
               show_default="from the name's prefix, else the task's",
               help="Learning rule (prefixes: bptt/bp, ga, ff, force, hebb; listed below).")
 @click.option("--task", "task_name", type=task_choice(), default=None, show_default="cdi",
-              help="Task; --rdm selects rdm.")
+              help="Task; --rdm selects rdm; ibl is closed-loop.")
 @click.option("--N", "contexts", type=click.IntRange(min=1), default=None, show_default="2",
               help="Number of contexts K of the N-CDI task (cdi only; not the number of units: "
                    "see --n-rec).")
@@ -126,6 +126,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train ga_mine --N 2 --opt population=30 --log-every 10
       rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2
     """
+    from rnntool.envs import ENVIRONMENTS
     from rnntool.errors import ConfigError
     from rnntool.progress import ProgressSettings
     from rnntool.storage import expand_stdin, output_path, write_model
@@ -135,6 +136,18 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
+    if task_name in ENVIRONMENTS:
+        from rnntool.cli.train_env import train_environment
+
+        unsupported = {"--rule": rule, "--N": contexts, "-v": noise_std, "-m": coherence_max,
+                       "--bits": bits, "--preset": preset, "--phi": phi, "--readout": readout,
+                       "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
+                       "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
+                       "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
+                       "--stop-window": stop_window}
+        return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
+                                 task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
+                                 models_dir, overwrite, as_json, quiet, unsupported)
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
                      **parse_assignments(task_opt, "--task-opt")}
     if contexts is not None:

@@ -9,10 +9,12 @@ from typing import Callable
 import matplotlib.pyplot as plt
 
 from rnntool.analysis.fixedpoints import FixedPoints, fixed_point_keys, load_fixed_points
+from rnntool.envs import Environment
 from rnntool.errors import ConfigError
 from rnntool.models import Model, load_model
 from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
+from rnntool.plotting.ibl import stored_behaviour_figure
 from rnntool.plotting.kinds import FORMATS, MODEL_KINDS
 from rnntool.plotting.style import save
 
@@ -20,7 +22,9 @@ KINDS = MODEL_KINDS
 
 
 def applicable_kinds(model: Model) -> list[str]:
-    """The kinds a model's file has data for (trials and pca always apply)."""
+    """The kinds a model's file has data for (trials and pca always apply to open-loop tasks)."""
+    if isinstance(model.task, Environment):
+        return ["behaviour"] if "trials" in model.record.evaluation else []
     kinds = ["trials", "pca"]
     if fixed_point_keys(model.path):
         kinds.append("eigen")
@@ -53,7 +57,8 @@ def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: s
         "pca": lambda: pca_figure(model, points, dims),
         "eigen": lambda: eigen_figure(model, _require(points)),
         "loss": lambda: loss_figure(model),
-        "psychometric": lambda: psychometric_figure(model)}
+        "psychometric": lambda: psychometric_figure(model),
+        "behaviour": lambda: stored_behaviour_figure(model)}
     out = Path(out_dir)
     suffix = {"pca": f"pca{dims}d" if dims == 3 else "pca"}
     return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
@@ -69,4 +74,6 @@ def _require(points: FixedPoints | None) -> FixedPoints:
 def _why(kind: str) -> str:
     return {"eigen": "no stored fixed points; run rnntool fixedpoints first",
             "loss": "the file has no training history",
-            "psychometric": "no psychometric table; run rnntool evaluate first"}.get(kind, "")
+            "psychometric": "no psychometric table; run rnntool evaluate first",
+            "behaviour": "no closed-loop evaluation; run rnntool evaluate first"}.get(
+        kind, "not drawn for closed-loop models")

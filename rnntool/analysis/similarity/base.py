@@ -3,7 +3,9 @@
 Data are (samples, features): rows are the same probe samples for every model, columns
 are units, whose number may differ between models. :meth:`Metric.prepare` does each
 model's expensive work (centring, SVD) once, so a K × K matrix costs K reductions and
-K(K − 1)/2 cheap comparisons instead of K(K − 1) decompositions.
+K(K − 1)/2 cheap comparisons instead of K(K − 1) decompositions. A metric may also offer
+``distance_matrix(prepared)``, all K × K distances at once (batched over pairs), which
+:func:`rnntool.analysis.similarity.distance_matrix` then uses.
 """
 
 from __future__ import annotations

@@ -18,7 +18,11 @@ from rnntool.executor import ExecutorSettings, dask_client
 
 
 def distance_matrix(prepared: Sequence[Any], metric: Metric) -> np.ndarray:
-    """Symmetric matrix of distances between prepared representations, zero diagonal."""
+    """Symmetric matrix of distances between prepared representations, zero diagonal
+    (through the metric's own batched ``distance_matrix`` where it has one)."""
+    batched = getattr(metric, "distance_matrix", None)
+    if batched is not None:
+        return batched(prepared)
     k = len(prepared)
     out = np.zeros((k, k))
     for i in range(k):

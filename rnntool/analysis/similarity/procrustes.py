@@ -3,17 +3,28 @@ arccos of max over orthogonal Q of ⟨X, YQ⟩ / (‖X‖‖Y‖), a metric on c
 and isotropic scaling.
 
 The maximum is the nuclear norm of XᵀY (unit counts may differ: this equals zero-padding the
-smaller model). With X = U S Vᵀ it is the nuclear norm of S_a U_aᵀ U_b S_b.
+smaller model). It is computed from the centred data themselves, not from a truncated
+reduction, so it equals netrep's value to rounding even for low-rank activity; a whole
+K × K matrix takes one matrix product per model (against all later models at once) and,
+per pair, the singular values of the N × N cross product, batched by shape.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import Reduction, cross_product, reduce
+from rnntool.analysis.similarity.reduction import centred
+
+
+@dataclass(frozen=True)
+class Centred:
+    """Centred data (samples, features) and its Frobenius norm."""
+
+    x: np.ndarray
+    norm: float
 
 
 @dataclass
@@ -24,14 +35,34 @@ class Procrustes:
     is_metric: ClassVar[bool] = True
     invariances: ClassVar[tuple[str, ...]] = ("rotation", "permutation", "scaling", "offset")
 
-    def prepare(self, x: np.ndarray) -> Reduction:
-        return reduce(x)
+    def prepare(self, x: np.ndarray) -> Centred:
+        xc = centred(x)
+        return Centred(xc, float(np.linalg.norm(xc)))
 
-    def distance(self, a: Reduction, b: Reduction) -> float:
-        cross = cross_product(a, b)
-        nuclear = np.linalg.svd(cross, compute_uv=False).sum()
-        cosine = nuclear / (np.linalg.norm(a.scales) * np.linalg.norm(b.scales))
-        return float(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    def distance(self, a: Centred, b: Centred) -> float:
+        nuclear = np.linalg.svd(a.x.T @ b.x, compute_uv=False).sum()
+        return _angle(nuclear, a, b)
+
+    def distance_matrix(self, prepared: Sequence[Centred]) -> np.ndarray:
+        """All pairwise distances: one product per model against the later ones, then the
+        singular values of every pair's cross product, batched by shape."""
+        k = len(prepared)
+        stacked = np.concatenate([p.x for p in prepared], axis=1)
+        ends = np.cumsum([p.x.shape[1] for p in prepared])
+        out = np.zeros((k, k))
+        for i in range(k - 1):
+            block = prepared[i].x.T @ stacked[:, ends[i]:]
+            pieces = np.split(block, ends[i + 1:-1] - ends[i], axis=1)
+            for shape in {p.shape for p in pieces}:
+                which = [j for j, p in enumerate(pieces) if p.shape == shape]
+                values = np.linalg.svd(np.stack([pieces[j] for j in which]), compute_uv=False)
+                for j, nuclear in zip(which, values.sum(-1)):
+                    out[i, i + 1 + j] = _angle(nuclear, prepared[i], prepared[i + 1 + j])
+        return out + out.T
 
     def parameters(self) -> dict[str, Any]:
         return {}
+
+
+def _angle(nuclear: float, a: Centred, b: Centred) -> float:
+    return float(np.arccos(np.clip(nuclear / (a.norm * b.norm), -1.0, 1.0)))

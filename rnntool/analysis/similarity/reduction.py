@@ -1,4 +1,4 @@
-"""Per-model SVD reduction shared by the CCA-family, CKA and Procrustes metrics.
+"""Per-model SVD reduction used by the CCA-family metrics.
 
 The thin SVD X − mean = U S Vᵀ comes from the eigendecomposition of the smaller of the
 two covariance matrices (features × features when there are fewer features than samples),
@@ -79,7 +79,3 @@ def reduce(x: np.ndarray, keep: float = 1.0, components: int | None = None) -> R
         loadings = (basis.T @ xc) / scales[:, None]
     return Reduction(basis, scales, loadings)
 
-
-def cross_product(a: Reduction, b: Reduction) -> np.ndarray:
-    """(U_a S_a)ᵀ (U_b S_b): the cross-covariance of two reductions in their own bases."""
-    return (a.scales[:, None] * (a.basis.T @ b.basis)) * b.scales[None, :]

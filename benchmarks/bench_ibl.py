@@ -1,0 +1,73 @@
+"""Training throughput in the IBL environment, printed as figures (not a test).
+
+One gradient step = run sessions of the IBL task (Schaeffer et al., 2020; 4 blocks each)
+with a 50-unit tanh RNN, then back-propagate through the whole sessions. Throughput is in
+environment steps per second (forward + backward). Compared, in the same run:
+
+- one session at a time (the original's way: batch = 1 session per gradient step),
+- S sessions stepped in parallel (rnntool's default path).
+
+Target: ≥ 20× the single-session throughput. The work per step is tiny (N = 50), so the
+path is bound by per-step latency, not arithmetic; the share of the machine's GEMM peak
+is printed to show it.
+
+Usage: python benchmarks/bench_ibl.py [--n 50] [--sessions 64 256] [--blocks 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from rnntool.envs import IBLEnvironment
+from rnntool.envs.agents import NetworkAgent, elman_agent
+from rnntool.envs.rollout import rollout
+
+
+def gemm_peak(n: int = 512, repeats: int = 20) -> float:
+    """Measured float64 GEMM throughput of this process in FLOP/s."""
+    a, b = torch.randn(n, n, dtype=torch.float64), torch.randn(n, n, dtype=torch.float64)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+
+
+def throughput(agent: NetworkAgent, env: IBLEnvironment, sessions: int, seed: int) -> tuple[float, int]:
+    """Environment steps per second of one forward + backward pass over ``sessions``."""
+    start = time.perf_counter()
+    run = rollout(agent, env, sessions, torch.Generator().manual_seed(seed))
+    run.objective.backward()
+    for p in agent.parameters():
+        p.grad = None
+    return run.active_steps / (time.perf_counter() - start), run.active_steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--sessions", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--blocks", type=int, default=4)
+    args = parser.parse_args()
+    env = IBLEnvironment(blocks_per_session=args.blocks)
+    agent = elman_agent(3, args.n, 2, torch.Generator().manual_seed(0))
+    peak = gemm_peak()
+    # flops per environment step: input, recurrent and readout products, forward + ~2× backward
+    flops = 3 * 2 * (args.n * args.n + 3 * args.n + 2 * args.n)
+    print(f"IBL training throughput, N={args.n}, {args.blocks} blocks per session, "
+          f"{torch.get_num_threads()} threads; float64 GEMM peak {peak / 1e9:.1f} GFLOP/s")
+    single = max(throughput(agent, env, 1, seed)[0] for seed in (1, 2))
+    print(f"  1 session per pass (original's way): {single:10.0f} env steps/s "
+          f"({single * flops / peak:.2%} of GEMM peak)")
+    for s in args.sessions:
+        rate, steps = throughput(agent, env, s, 3)
+        print(f"  {s:4d} sessions per pass:              {rate:10.0f} env steps/s "
+              f"= {rate / single:5.1f}× ({steps} steps; {rate * flops / peak:.2%} of GEMM peak; "
+              f"target ≥ 20×)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Behaviour figures of the IBL block task (Schaeffer et al., 2020), network beside baselines.
+
+All panels read trial tables (:func:`rnntool.analysis.ibl_behaviour.trial_columns` layout)
+keyed by agent name, as returned by :func:`rnntool.analysis.ibl_evaluation.evaluate_ibl`
+or read back from a model file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from rnntool.analysis.ibl_behaviour import (by_strength, by_trial_in_block,  # noqa: E402
+                                            outcomes_by_strength, psychometric)
+
+LABELS = {"network": "network", "bayesian_actor": "Bayesian actor",
+          "observer_at_network_decisions": "Bayesian observer at the network's decision times",
+          "bayesian_observer": "Bayesian observer (offline, threshold)",
+          "blockless_actor": "blockless actor", "exponential_actor": "exponential actor"}
+COLOURS = {"network": "k", "bayesian_actor": "tab:blue", "observer_at_network_decisions": "tab:cyan",
+           "bayesian_observer": "tab:purple", "blockless_actor": "tab:orange",
+           "exponential_actor": "tab:green"}
+
+
+SPLIT_LABELS = {"concordant": "concordant", "not_concordant": "discordant"}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, name)
+
+
+def behaviour_figure(trials: dict[str, dict[str, np.ndarray]], metrics: dict[str, dict[str, float]],
+                     title: str = "", ideal_reward: float | None = None) -> plt.Figure:
+    """Psychometric and chronometric curves, P(correct) by strength × concordance, by trial
+    within block, reward rates and outcomes by strength (a 2 × 3 panel figure)."""
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    net = trials["network"]
+    psychometric_panel(axes[0, 0], trials, ("network", "bayesian_actor",
+                                            "observer_at_network_decisions"))
+    chronometric_panel(axes[0, 1], trials, ("network", "bayesian_actor"))
+    concordance_panel(axes[0, 2], trials, ("network", "observer_at_network_decisions",
+                                           "bayesian_actor", "blockless_actor"))
+    block_panel(axes[1, 0], trials, ("network", "observer_at_network_decisions", "bayesian_actor"))
+    reward_panel(axes[1, 1], metrics, ideal_reward)
+    outcome_panel(axes[1, 2], net, trials.get("bayesian_actor"))
+    fig.suptitle(title or "IBL behaviour", fontsize=13)
+    fig.tight_layout()
+    return fig
+
+
+def psychometric_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in trials:
+            continue
+        psy = psychometric(trials[name])
+        ax.plot(psy["signed_strength"], psy["p_right"], "o-", color=COLOURS[name], ms=4,
+                label=_label(name))
+    ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
+    ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
+    ax.set(xlabel="signed stimulus strength (+ right)", ylabel="P(right action)",
+           ylim=(-0.02, 1.02), title="psychometric (trials with an action)")
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def chronometric_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in trials:
+            continue
+        curves = by_strength(trials[name], "steps", "concordant")
+        for key, style in (("concordant", "-"), ("not_concordant", "--")):
+            c = curves[key]
+            ax.plot(c["strength"], c["mean"], "o" + style, color=COLOURS[name], ms=4,
+                    label=f"{_label(name)}, {SPLIT_LABELS[key]}")
+    ax.set(xlabel="stimulus strength", ylabel="steps per trial (incl. blank steps)",
+           title="chronometric")
+    ax.legend(fontsize=7)
+
+
+def concordance_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if name not in trials:
+            continue
+        curves = by_strength(trials[name], "correct", "concordant")
+        for key, style in (("concordant", "-"), ("not_concordant", "--")):
+            c = curves[key]
+            ax.plot(c["strength"], c["mean"], "o" + style, color=COLOURS[name], ms=4,
+                    label=f"{_label(name)}, {SPLIT_LABELS[key]}")
+    ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
+    ax.set(xlabel="stimulus strength", ylabel="P(correct) per trial", ylim=(0, 1.02),
+           title="P(correct) by strength × block concordance")
+    ax.legend(fontsize=6.5, loc="lower right")
+
+
+def block_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...],
+                last: int = 60, width: int = 5) -> None:
+    """P(correct) by trial within block, in bins of ``width`` trials (all strengths, and
+    zero-strength trials alone, where only the block prior helps)."""
+    for name in names:
+        if name not in trials:
+            continue
+        for zero, style in ((False, "o-"), (True, "s:")):
+            curve = by_trial_in_block(trials[name], last=last, zero_strength_only=zero)
+            if not len(curve["trial_in_block"]):
+                continue
+            bins = curve["trial_in_block"] // width
+            n = np.bincount(bins, curve["count"])
+            p = np.bincount(bins, curve["p_correct"] * curve["count"]) / np.maximum(n, 1)
+            keep = n > 0
+            centre = np.arange(len(n)) * width + (width + 1) / 2
+            ax.plot(centre[keep], p[keep], style, color=COLOURS[name], lw=1.2, ms=3,
+                    label=f"{_label(name)}{', zero strength' if zero else ''}")
+    ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
+    ax.set(xlabel=f"trial within block ({width}-trial bins)", ylabel="P(correct)",
+           ylim=(0, 1.02), title="P(correct) by trial within block")
+    ax.legend(fontsize=6.5, loc="lower right")
+
+
+def reward_panel(ax: plt.Axes, metrics: dict[str, dict[str, float]],
+                 ideal_reward: float | None) -> None:
+    names = [n for n in ("network", "bayesian_actor", "exponential_actor", "blockless_actor")
+             if n in metrics and "feedback_per_step" in metrics[n]]
+    values = [metrics[n]["feedback_per_step"] for n in names]
+    ax.bar(range(len(names)), values, color=[COLOURS[n] for n in names])
+    for i, v in enumerate(values):
+        ax.text(i, v, f"{v:.3f}", ha="center", va="bottom" if v >= 0 else "top", fontsize=8)
+    if ideal_reward is not None:
+        ax.axhline(ideal_reward, color="tab:red", ls="--", lw=1,
+                   label="ideal blockless observer, best fixed number of observations")
+        ax.legend(fontsize=7, loc="lower right")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xticks(range(len(names)), [_label(n) for n in names], rotation=15, fontsize=8)
+    ax.set(ylabel="mean feedback per step", title="reward rate")
+
+
+def outcome_panel(ax: plt.Axes, net: dict[str, np.ndarray], actor: dict[str, np.ndarray] | None
+                  ) -> None:
+    colours = {"correct": "tab:green", "incorrect": "tab:red", "timeout": "0.6"}
+    groups = [("network", net)] + ([("Bayesian actor", actor)] if actor is not None else [])
+    width = 0.8 / len(groups)
+    for g, (label, table) in enumerate(groups):
+        out = outcomes_by_strength(table)
+        x = np.arange(len(out["strength"])) + (g - (len(groups) - 1) / 2) * width
+        bottom = np.zeros(len(x))
+        for key, colour in colours.items():
+            ax.bar(x, out[key], width * 0.95, bottom=bottom, color=colour,
+                   hatch="//" if g else None, edgecolor="w" if g else colour,
+                   label=f"{key} ({label})")
+            bottom += out[key]
+        ticks = out["strength"]
+    ax.set_xticks(np.arange(len(ticks)), [f"{s:g}" for s in ticks])
+    ax.set(xlabel="stimulus strength", ylabel="fraction of trials", ylim=(0, 1.0),
+           title="outcome by strength" + (" (hatched: Bayesian actor)" if actor is not None else ""))
+    ax.legend(fontsize=6.5, ncol=2, loc="lower right")
+
+
+def stored_behaviour_figure(model: Any) -> plt.Figure:
+    """The behaviour figure of a closed-loop model file's stored evaluation."""
+    ev = model.record.evaluation
+    settings = ev.get("settings", {})
+    title = (f"{model.record.name}: {model.task.name} behaviour, {settings.get('sessions', '?')} "
+             f"sessions × {settings.get('blocks_per_session', '?')} blocks "
+             f"(N = {model.network.config.n_rec})")
+    return behaviour_figure(ev["trials"], ev["metrics"], title,
+                            ev.get("ideal_blockless", {}).get("best_reward_per_step"))
