@@ -15,3 +15,8 @@ class CorruptFileError(RnnToolError):
 
 class ConfigError(RnnToolError):
     """A setting is out of range or inconsistent with the others."""
+
+
+class RunFailedError(Exception):
+    """The command ran but failed (exit code 1), e.g. a training run that diverged; the
+    message says what was kept."""

@@ -144,7 +144,7 @@ def dask_client(settings: ExecutorSettings) -> Iterator[Any]:
             else:
                 cluster = distributed.LocalCluster(
                     n_workers=settings.workers or local_cores(), threads_per_worker=1,
-                    processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
+                    processes=True, dashboard_address=":0", silence_logs=logging.CRITICAL)
             client = distributed.Client(cluster)
         try:
             yield client

@@ -20,9 +20,12 @@ def read_matrix(path: str | os.PathLike) -> np.ndarray:
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
     try:
-        return np.atleast_2d(np.loadtxt(path, dtype=np.float64))
+        matrix = np.atleast_2d(np.loadtxt(path, dtype=np.float64))
     except ValueError as err:
         raise ConfigError(f"{path}: not a numeric text matrix ({err})") from None
+    if not np.isfinite(matrix).all():
+        raise ConfigError(f"{path}: holds NaN or infinite values")
+    return matrix
 
 
 def import_miconi(prefix: str | os.PathLike, name: str, task: Task,

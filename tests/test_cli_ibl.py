@@ -97,3 +97,10 @@ def test_bad_closed_loop_settings_give_one_line_errors(tmp_path: Path, capsys, a
     assert code == 2 and out == ""
     assert err.startswith("rnntool: error: ") and err.count("\n") == 1 and message in err
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_open_loop_analyses_refuse_a_closed_loop_model_in_one_line(tmp_path: Path, capsys) -> None:
+    code, out, err = invoke(capsys, "train", "m", *TINY, "--max-iters", "1", "--models-dir", str(tmp_path), "-q")
+    assert code == 0, err
+    code, out, err = invoke(capsys, "fixedpoints", str(tmp_path / "m.h5"), "--inputs", "zeros", "-q")
+    assert code == 2 and err.count("\n") == 1 and "closed-loop environment 'ibl'" in err

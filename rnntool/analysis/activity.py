@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from rnntool.errors import ConfigError
-from rnntool.models import Model, load_model
+from rnntool.models import Model, load_model, open_loop
 from rnntool.network import DynamicalSystem
 from rnntool.seeding import Seeds
 from rnntool.tasks.probes import probe_inputs, probe_levels
@@ -41,7 +41,8 @@ def population_activity(paths: Sequence[Path], seed: int = 0, levels: int = 10,
     """Probe activity of every model; all must share the same probe inputs."""
     reference, out = None, []
     for path in paths:
-        inputs, activity = probe_activity(load_model(path, device), seed, levels, conditions)
+        model = open_loop(load_model(path, device), "population activity")
+        inputs, activity = probe_activity(model, seed, levels, conditions)
         if reference is None:
             reference = (path, inputs)
         elif inputs.shape != reference[1].shape or not np.array_equal(inputs, reference[1]):

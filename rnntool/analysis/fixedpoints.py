@@ -546,9 +546,9 @@ def find_and_store(path: str | os.PathLike, mode: str | None = None, inputs: str
                    device: str = "cpu") -> tuple[FixedPoints, Path]:
     """Load a model, find its fixed points for one input specification (see :func:`input_set`)
     and store them; returns the points and the file written."""
-    from rnntool.models import load_model
+    from rnntool.models import load_model, open_loop
 
-    model = load_model(path, device)
+    model = open_loop(load_model(path, device), "fixed-point search")
     settings = settings or FinderSettings()
     if settings.seed is None:
         settings = replace(settings, seed=model.record.seed)

@@ -10,12 +10,16 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from rnntool.storage.groups import ModelGroups
 
 stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
 
@@ -47,17 +51,45 @@ def model_paths(names: Iterable[str], models_dir: str | None) -> list[Path]:
     return [resolve_model(a, models_dir) for a in args]
 
 
+def writable_model_paths(names: Iterable[str], models_dir: str | None) -> list[Path]:
+    """Like :func:`model_paths`, for commands that store results in the model files: a
+    shipped sample model is replaced by its copy in the models folder (made once)."""
+    from rnntool.storage.names import writable_model
+
+    return [writable_model(p, models_dir) for p in model_paths(names, models_dir)]
+
+
+def read_groups(group_file: str | Path, models_dir: str | None) -> "ModelGroups":
+    """Read a group file, or with ``-`` the group file's text from stdin (its population
+    files are then named ``stdin.<metric>.h5`` in the working directory)."""
+    from rnntool.storage.groups import read_group_file
+
+    if str(group_file) == "-":
+        return read_group_file(Path("stdin"), models_dir, text=sys.stdin.read())
+    return read_group_file(group_file, models_dir)
+
+
 def emit(paths: Iterable[Path], as_json: bool = False, summary: Any = None) -> None:
     """Report what was written: paths one per line, or a JSON summary."""
     paths = [str(p) for p in paths]
     if as_json:
-        click.echo(json.dumps({"paths": paths, "results": summary}, default=_jsonable))
+        click.echo(json.dumps(finite_json({"paths": paths, "results": summary}), allow_nan=False))
     else:
         for p in paths:
             click.echo(p)
 
 
-def _jsonable(obj: Any) -> Any:
+def finite_json(obj: Any) -> Any:
+    """``obj`` made JSON-safe: arrays become lists, and NaN/±Inf (an undefined silhouette,
+    say) become null, because JSON has no NaN."""
     if hasattr(obj, "tolist"):
-        return obj.tolist()
+        obj = obj.tolist()
+    if isinstance(obj, dict):
+        return {str(k): finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
     return str(obj)

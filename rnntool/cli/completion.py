@@ -70,6 +70,15 @@ def task_choice() -> RegistryChoice:
     return RegistryChoice(lambda n: n["tasks"])
 
 
+def task_names(ctx: click.Context, param: click.Parameter, incomplete: str
+               ) -> list[CompletionItem]:
+    """Registered task and environment names for a free-text ``--task`` (which also takes
+    comma lists, FILE.py:Class and neurogym:ID)."""
+    head, _, last = incomplete.rpartition(",")
+    prefix = f"{head}," if head else ""
+    return [CompletionItem(prefix + n) for n in names()["tasks"] if n.startswith(last)]
+
+
 def cell_choice() -> RegistryChoice:
     return RegistryChoice(lambda n: n["cells"])
 

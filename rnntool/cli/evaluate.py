@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import click
 
-from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
+                                stderr, writable_model_paths)
 from rnntool.cli.completion import complete_models
 from rnntool.cli.existing import existing_options, must_compute
+from rnntool.cli.options import SEED, count
 
 
 @click.command("evaluate")
 @click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
-@click.option("--trials", type=click.IntRange(min=1), default=2000,
+@click.option("--trials", type=count(10**7), default=2000, show_default=True,
               help="Test trials, and trials per point of each psychometric curve.")
-@click.option("--seed", type=int, default=0,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the test set; the default gives every model the same test trials "
                    "(the library's evaluate() uses the same default).")
 @existing_options("the evaluation")
-@click.option("--sessions", type=click.IntRange(min=1), default=16,
+@click.option("--sessions", type=count(10**6), default=16, show_default=True,
               help="Closed-loop models: sessions run in parallel (the baselines run the same ones).")
-@click.option("--blocks", type=click.IntRange(min=1), default=10,
+@click.option("--blocks", type=count(10**6), default=10, show_default=True,
               help="Closed-loop models: blocks per evaluation session.")
 @device_option
 @models_dir_option
@@ -46,7 +48,7 @@ def command(models: tuple[str, ...], trials: int, seed: int, sessions: int, bloc
     from rnntool.models import load_model
     from rnntool.storage import read_group, update_model
 
-    paths = model_paths(models, models_dir)
+    paths = writable_model_paths(models, models_dir)
     todo = [must_compute(bool(read_group(p, "evaluation")), f"{p}: an evaluation", overwrite, keep)
             for p in paths]
     results = []
@@ -81,9 +83,12 @@ def command(models: tuple[str, ...], trials: int, seed: int, sessions: int, bloc
 def _show(name: str, result: dict) -> None:
     from rich.table import Table
 
+    from rnntool.cli.task_reports import show_per_task
+
     metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
     scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
     stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
+    show_per_task(name, result)
     if "psychometric" not in result:
         return
     psy = result["psychometric"]

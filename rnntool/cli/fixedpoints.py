@@ -7,10 +7,11 @@ from typing import Any
 import click
 
 from rnntool.cli.catalogue import names
-from rnntool.cli.common import device_option, emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
+                                stderr, writable_model_paths)
 from rnntool.cli.completion import complete_models, method_choice
 from rnntool.cli.existing import existing_options, must_compute
-from rnntool.cli.options import parse_assignments
+from rnntool.cli.options import MAX_INITS, SEED, check_counts, check_settings, count, parse_assignments
 from rnntool.errors import ConfigError
 
 #: Input sets of the evidence tasks (McMahan et al. 2021), offered by completion.
@@ -34,25 +35,38 @@ class _FinderOptionsHelp(click.Command):
                    "(RDM and N-CDI, any K). Without --mode, --inputs or --interpolate the "
                    "input is zero.")
 @click.option("--inputs", default=None, show_default="zeros",
-              help="Constant inputs: a named set (zeros, pulses) or a .txt/.csv/.npy file of rows.")
+              help="Constant inputs: a named set (zeros, pulses; periods: every period's input "
+                   "of a period-based task) or a .txt/.csv/.npy file of rows.")
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
-@click.option("--steps", type=click.IntRange(min=2), default=11, help="Inputs along --interpolate.")
-@click.option("--method", type=method_choice(), default="exact",
+@click.option("--steps", type=count(10**5, 2), default=11, show_default=True, help="Inputs along --interpolate.")
+@click.option("--method", type=method_choice(), default="exact", show_default=True,
               help="exact: Newton-polished roots (others are slow points); approx: minimise q "
                    "only, for slow points.")
-@click.option("--n-inits", type=click.IntRange(min=1), default=1024,
+@click.option("--n-inits", type=count(MAX_INITS), default=1024, show_default=True,
               help="Initial states in all, shared among the inputs.")
 @click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]),
-              default="trajectories",
+              default="trajectories", show_default=True,
               help="Initial states from visited states plus noise, a box, or both.")
-@click.option("--adam-iters", "--max-iters", "max_iters", type=click.IntRange(min=1), default=5000,
+@click.option("--adam-iters", "--max-iters", "max_iters", type=count(10**9), default=5000, show_default=True,
               help="Adam iterations of the search for each initial state at most (not "
                    "training iterations).")
-@click.option("--seed", type=int, default=None, show_default="the model's seed",
+@click.option("--seed", type=SEED, default=None, show_default="the model's seed",
               help="Seed of the initial states.")
 @click.option("--opt", "finder_opts", multiple=True, metavar="KEY=VALUE",
               help="Any finder setting (listed below), e.g. --opt tol_unique=1e-4.")
+@click.option("--sweep", default=None, metavar="A:B,…",
+              help="Inputs interpolated between two periods' inputs, e.g. stim:delay,delay:go "
+                   "(every task and condition) or delaygo.delay:delayanti.delay.")
+@click.option("--interp", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Interpolation steps along each --sweep segment.")
+@click.option("--trace", type=click.Choice(["line", "ring"]), default=None,
+              help="Trace the task's line or ring attractors (slow points on hyperplanes "
+                   "across them) instead of searching for fixed points.")
+@click.option("--trace-points", type=click.IntRange(min=3), default=31, show_default=True,
+              help="Points along each traced attractor.")
+@click.option("--eig-tol", type=float, default=1e-2, show_default=True,
+              help="A traced point is marginal when |max Re μ| ≤ this (1/τ).")
 @existing_options("the fixed-point result of the same inputs and method")
 @device_option
 @models_dir_option
@@ -61,7 +75,8 @@ class _FinderOptionsHelp(click.Command):
 def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
             interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int,
             init_from: str, max_iters: int, seed: int | None,
-            finder_opts: tuple[str, ...], overwrite: bool, keep: bool, device: str,
+            finder_opts: tuple[str, ...], sweep: str | None, interp: int, trace: str | None,
+            trace_points: int, eig_tol: float, overwrite: bool, keep: bool, device: str,
             models_dir: str | None, as_json: bool, quiet: bool) -> None:
     """Fixed and slow points of MODELS with their stability, stored under
     analyses/fixedpoints/<inputs>_<method> of each file.
@@ -75,17 +90,44 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
       rnntool fixedpoints bptt_0050 --mode large --method exact
       rnntool fixedpoints flipflop_3bit --inputs zeros --overwrite
       rnntool fixedpoints bptt_0050 --interpolate zeros 0.1,0,1,0 --steps 5
+      rnntool fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20
+      rnntool fixedpoints cddm_1 --trace line
     """
     from rnntool.analysis.fixedpoints import GROUP, find_and_store, load_fixed_points
+    from rnntool.analysis.task_analyses import find_at_task_inputs, trace_and_store
+    from rnntool.cli.task_reports import check_task_options, show_traces, trace_summary
 
-    settings = _settings(method, n_inits, init_from, max_iters, seed, finder_opts)
-    paths = model_paths(models, models_dir)
-    plans = [_plan(p, mode, inputs, interpolate, steps, method, overwrite, keep) for p in paths]
+    check_task_options(mode, inputs, interpolate, sweep, trace)
+    ctx = click.get_current_context()
+    given = {name: (value if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+                    else None)
+             for name, value in (("method", method), ("n_inits", n_inits),
+                                 ("init_from", init_from), ("max_iters", max_iters))}
+    settings = _settings(**given, seed=seed, opts=finder_opts)
+    paths = writable_model_paths(models, models_dir)
+    plans = [_plan(p, mode, inputs, interpolate, steps, sweep, interp, trace, settings.method,
+                   overwrite, keep) for p in paths]
     written_paths, summaries = [], []
     for path, (key, compute) in zip(paths, plans):
+        if trace is not None:
+            if compute:
+                traces, written = trace_and_store(path, trace, trace_points, eig_tol, device=device)
+            else:
+                from rnntool.analysis.attractor_store import load_traces
+
+                traces, written = load_traces(path, trace).get(trace, []), path
+            if not quiet:
+                show_traces(path.stem, trace, traces)
+            written_paths.append(written)
+            summaries.append({"path": str(written), "group": key, "kept": not compute,
+                              "attractors": trace_summary(traces)})
+            if not as_json:
+                emit([written])
+            continue
         if compute:
-            points, written = find_and_store(path, mode, inputs, interpolate or None, steps,
-                                             settings, device)
+            found = find_at_task_inputs(path, inputs, sweep, interp, settings, device)
+            points, written = found or find_and_store(path, mode, inputs, interpolate or None,
+                                                      steps, settings, device)
         else:
             points, written = load_fixed_points(path, key), path
         if not quiet:
@@ -100,27 +142,48 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
 
 
 def _plan(path: Any, mode: str | None, inputs: str | None, interpolate: Any, steps: int,
-          method: str, overwrite: bool, keep: bool) -> tuple[str, bool]:
-    """The result key a model would get, and whether to compute it (checked before any work)."""
+          sweep: str | None, interp: int, trace: str | None, method: str, overwrite: bool,
+          keep: bool) -> tuple[str, bool]:
+    """The result key a model would get (the traced group with --trace), and whether to
+    compute it (checked before any work)."""
+    from rnntool.analysis.attractor_store import GROUP as TRACES
     from rnntool.analysis.fixedpoints import fixed_point_keys, input_set, result_key
+    from rnntool.analysis.task_analyses import period_input_set
     from rnntool.models import load_model
+    from rnntool.storage import list_groups
 
+    if trace is not None:
+        group = f"{TRACES}/{trace}"
+        return group, must_compute(trace in list_groups(path, TRACES), f"{path}: {group}",
+                                   overwrite, keep)
     model = load_model(path)
-    _, _, stem = input_set(model.task, model.network.config.n_in, mode, inputs,
-                           interpolate or None, steps)
+    periods = period_input_set(model.task, inputs, sweep, interp)
+    if periods is not None:
+        stem = periods[2]
+    else:
+        _, _, stem = input_set(model.task, model.network.config.n_in, mode, inputs,
+                               interpolate or None, steps)
     key = result_key(stem, method)
     return key, must_compute(key in fixed_point_keys(path), f"{path}: fixed points {key}",
                              overwrite, keep)
 
 
-def _settings(method: str, n_inits: int, init_from: str, max_iters: int,
+def _settings(method: str | None, n_inits: int | None, init_from: str | None, max_iters: int | None,
               seed: int | None, opts: tuple[str, ...]) -> Any:
+    """Finder settings from the options given explicitly and --opt (which must agree)."""
     from dataclasses import fields
 
     from rnntool.analysis.fixedpoints import FinderSettings
 
-    given = {"method": method, "n_inits": n_inits, "init_from": init_from,
-             "max_iters": max_iters, "seed": seed, **parse_assignments(opts, "--opt")}
+    given = check_settings(FinderSettings, parse_assignments(opts, "--opt"), "--opt")
+    options = {"method": method, "n_inits": n_inits, "init_from": init_from,
+               "max_iters": max_iters, "seed": seed}
+    for key, value in options.items():
+        if value is not None and given.get(key, value) != value:
+            raise ConfigError(f"--opt {key}={given[key]} contradicts "
+                              f"--{key.replace('_', '-')} {value}")
+        if value is not None:
+            given[key] = value
     known = {f.name for f in fields(FinderSettings)}
     unknown = set(given) - known
     if unknown:
@@ -130,6 +193,9 @@ def _settings(method: str, n_inits: int, init_from: str, max_iters: int,
     except TypeError as err:
         raise ConfigError(f"bad finder settings: {err}") from None
     settings.check()
+    check_counts(settings, {"n_inits": MAX_INITS, "trajectory_trials": 10**6,
+                            "max_iters": 10**9, "newton_iters": 10**6, "manifold_points": 10**6,
+                            "n_modes": 10**5}, "--opt")
     return settings
 
 

@@ -6,17 +6,18 @@ import click
 
 from rnntool.cli.common import emit, json_option, models_dir_option, quiet_option, stderr
 from rnntool.cli.existing import existing_options, must_compute
+from rnntool.cli.options import FINITE, NON_NEGATIVE, count
 
 
 @click.command("import-miconi")
 @click.argument("prefix", type=click.Path(dir_okay=False))
 @click.argument("name")
-@click.option("--N", "contexts", type=click.IntRange(min=1), default=2,
+@click.option("--N", "contexts", type=count(1024), default=2, show_default=True,
               help="Contexts of the cdi task the network was trained on.")
 @click.option("--rdm", is_flag=True, help="The network was trained on random dot motion.")
-@click.option("-v", "--noise-std", type=float, default=0.5,
+@click.option("-v", "--noise-std", type=NON_NEGATIVE, default=0.5, show_default=True,
               help="Input-noise standard deviation the network was trained with.")
-@click.option("--alpha", type=float, default=None, show_default="1/30, as trained",
+@click.option("--alpha", type=FINITE, default=None, show_default="1/30, as trained",
               help="Euler factor dt/τ for simulating it (McMahan et al. 2021 used 0.1).")
 @existing_options("the model file")
 @models_dir_option

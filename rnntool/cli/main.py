@@ -14,7 +14,7 @@ import click
 from click.shell_completion import CompletionItem, get_completion_class
 
 from rnntool import __version__
-from rnntool.errors import RnnToolError
+from rnntool.errors import RnnToolError, RunFailedError
 
 #: Subcommand → (module under rnntool.cli defining a click command named ``command``,
 #: one-line summary shown by ``rnntool --help`` and by completion).
@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(2, err.format_message())
     except RnnToolError as err:
         _fail(2, str(err))
+    except RunFailedError as err:
+        _fail(1, str(err))
     except KeyboardInterrupt:
         _fail(1, "interrupted")
     except BrokenPipeError:

@@ -9,8 +9,9 @@ from typing import Any, Sequence
 import click
 
 from rnntool.cli.common import stderr
+from rnntool.cli.options import SEED, count
 
-seed_option = click.option("--seed", type=int, default=0,
+seed_option = click.option("--seed", type=SEED, default=0, show_default=True,
                            help="Seed of the initial states and of the MDS embedding.")
 reload_option = click.option("--reload", is_flag=True,
                              help="Recompute the distances even when the output file holds "
@@ -19,7 +20,7 @@ legacy_rows_option = click.option(
     "--legacy-rows", is_flag=True,
     help="McMahan et al. 2021's MDS/silhouette on distance-matrix rows used as features "
          "(replication only).")
-workers_option = click.option("--workers", type=click.IntRange(min=1), default=None,
+workers_option = click.option("--workers", type=count(1024), default=None,
                               show_default="in-process",
                               help="Compute the distances on a local Dask cluster of N processes.")
 scheduler_option = click.option("--scheduler", default=None, metavar="ADDRESS",

@@ -7,26 +7,30 @@ from typing import Any
 
 import click
 
-from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option
+from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
+                                read_groups)
 from rnntool.cli.completion import metric_choice
 from rnntool.cli.population_output import (legacy_rows_option, out_option, planned_output,
                                            reload_option, scheduler_option, seed_option,
                                            show_models, show_population, workers_option)
 from rnntool.cli.existing import existing_options
+from rnntool.cli.options import POSITIVE, count
 from rnntool.errors import ConfigError
 
 
 @click.command("svcca")
-@click.argument("group_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("group_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--metric", "metrics", type=metric_choice(), multiple=True, default=("svcca",),
+              show_default=True,
               help="Similarity metric; repeat to compute several (one file each).")
-@click.option("--keep-variance", "keep_variance", type=float, default=0.95,
+@click.option("--keep-variance", "keep_variance", type=POSITIVE, default=0.95,
+              show_default=True,
               help="Variance fraction kept by each model's SVD (svcca, pwcca).")
-@click.option("--components", type=click.IntRange(min=1), default=None,
+@click.option("--components", type=count(10**6), default=None,
               show_default="by --keep-variance", help="Keep this many SVD components instead (svcca, pwcca).")
-@click.option("--levels", type=click.IntRange(min=1), default=10,
+@click.option("--levels", type=count(10**4), default=10, show_default=True,
               help="Probe input levels per context.")
-@click.option("--conditions", type=click.IntRange(min=1), default=None, show_default="by --levels",
+@click.option("--conditions", type=count(10**6), default=None, show_default="by --levels",
               help="Probe conditions in all, split evenly over the contexts (replaces "
                    "--levels; McMahan et al. 2021's distance matrix: 120 with --components 2).")
 @out_option("GROUP_FILE's stem + .METRIC.h5")
@@ -62,8 +66,8 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
       rnntool svcca groups.txt --components 2 --conditions 120 --legacy-rows   # McMahan et al. 2021
     """
     from rnntool.analysis.population import cached_distances, population_path, same_request
+    from rnntool.cli.population_checks import check_components
     from rnntool.storage.digest import content_digest
-    from rnntool.storage.groups import read_group_file
     from rnntool.analysis.similarity import make_metric, metric_settings
 
     chosen = {name: make_metric(name, **metric_settings(name, keep=keep_variance,
@@ -71,14 +75,15 @@ def command(group_file: Path, metrics: tuple[str, ...], keep_variance: float,
               for name in dict.fromkeys(metrics)}
     if out is not None and len(chosen) > 1 and "{metric}" not in str(out):
         raise ConfigError("with several --metric, --out must contain {metric}")
-    groups = read_group_file(group_file, models_dir)
+    groups = read_groups(group_file, models_dir)
+    check_components(components, groups.models)
     digests = [content_digest(p) for p in groups.models]
     plans = []
     for name, metric in chosen.items():
         parameters = {**metric.parameters(), "seed": seed,
                       **({"conditions": conditions} if conditions else {"levels": levels})}
         path = (Path(str(out).replace("{metric}", name)) if out is not None
-                else population_path(group_file, name))
+                else population_path(groups.source, name))
         cached = cached_distances(path, "svcca", name, parameters, groups, digests)
         other = path.exists() and not same_request(path, "svcca", name, parameters, groups)
         write = planned_output(path, other, overwrite, keep)

@@ -7,30 +7,32 @@ from typing import Any
 
 import click
 
-from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
+                                read_groups, stderr)
 from rnntool.cli.completion import descriptor_choice, method_choice
 from rnntool.cli.existing import existing_options
+from rnntool.cli.options import MAX_INITS, POSITIVE, count
 from rnntool.cli.population_output import (legacy_rows_option, out_option, planned_output,
                                            reload_option, seed_option, show_models,
                                            show_population)
 
 
 @click.command("topology")
-@click.argument("group_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--descriptor", type=descriptor_choice(), default="graph",
+@click.argument("group_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--descriptor", type=descriptor_choice(), default="graph", show_default=True,
               help="graph: fixed-point graphs compared with the Weisfeiler–Lehman kernel; "
                    "mcmahan: McMahan et al. 2021's nearest-neighbour input labels (replication).")
-@click.option("--mode", default="small",
+@click.option("--mode", default="small", show_default=True,
               help="Static input set whose fixed points are used (the task's sets).")
-@click.option("--method", type=method_choice(), default="exact",
+@click.option("--method", type=method_choice(), default="exact", show_default=True,
               help="Fixed-point method for points that must still be found (stored exact "
                    "roots are used first, then stored approximate points; the file records "
                    "which result each model used).")
-@click.option("--n-inits", type=click.IntRange(min=1), default=1024,
+@click.option("--n-inits", type=count(MAX_INITS), default=1024, show_default=True,
               help="Initial states of the fixed-point search, for points still to be found.")
-@click.option("--epsilon", type=float, default=1e-2,
+@click.option("--epsilon", type=POSITIVE, default=1e-2, show_default=True,
               help="Offset from a saddle along its unstable eigenvectors (graph).")
-@click.option("--max-steps", type=int, default=3000,
+@click.option("--max-steps", type=count(10**8), default=3000, show_default=True,
               help="Step budget of the integration from each saddle (graph).")
 @out_option("GROUP_FILE's stem + .topology.h5")
 @existing_options("an output file computed from other models or settings")
@@ -69,7 +71,6 @@ def command(group_file: Path, descriptor: str, mode: str, method: str, n_inits: 
                                                      model_warnings)
     from rnntool.analysis.topology import (GraphSettings, stored_or_found, topology_digest,
                                            topology_distances)
-    from rnntool.storage.groups import read_group_file
     from rnntool.storage.population_file import read_population
 
     if epsilon <= 0 or max_steps < 1:
@@ -77,8 +78,8 @@ def command(group_file: Path, descriptor: str, mode: str, method: str, n_inits: 
     finder = FinderSettings(method=method, n_inits=n_inits)
     finder.check()
     graph = GraphSettings(epsilon=epsilon, max_steps=max_steps)
-    groups = read_group_file(group_file, models_dir)
-    path = out if out is not None else population_path(group_file, "topology")
+    groups = read_groups(group_file, models_dir)
+    path = out if out is not None else population_path(groups.source, "topology")
     parameters = {"descriptor": descriptor, "mode": mode, "method": method, "seed": seed,
                   **({"graph": graph.config()} if descriptor == "graph" else {})}
     other = path.exists() and not same_request(path, "topology", descriptor, parameters, groups)

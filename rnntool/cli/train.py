@@ -8,9 +8,10 @@ import click
 
 from rnntool.cli.catalogue import names as registry_names
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
-from rnntool.cli.completion import nonlinearity_choice, preset_choice, rule_choice, task_choice
+from rnntool.cli.completion import nonlinearity_choice, preset_choice, rule_choice, task_names
 from rnntool.cli.existing import existing_options, must_compute
-from rnntool.cli.options import parse_assignments, parse_range
+from rnntool.cli.options import (FINITE, FRACTION, MAX_SEED, NON_NEGATIVE, SEED, check_settings,
+                                 count, parse_assignments, parse_range)
 from rnntool.progress import DEFAULT_LOG_EVERY
 
 
@@ -22,6 +23,9 @@ class _RuleOptionsHelp(click.Command):
         with formatter.section("Rule options (--opt KEY=VALUE)"):
             formatter.write_dl([(f"{name} ({', '.join(r['prefixes'])})", ", ".join(r["options"]))
                                 for name, r in rules.items()])
+        with formatter.section("Tasks (--task)"):
+            formatter.write_text(", ".join(registry_names()["tasks"]) +
+                                 "; or a comma list, FILE.py:Class, neurogym:ENV_ID.")
 
 
 @click.command("train", cls=_RuleOptionsHelp)
@@ -29,29 +33,31 @@ class _RuleOptionsHelp(click.Command):
 @click.option("--rule", type=rule_choice(), default=None,
               show_default="from the name's prefix, else the task's",
               help="Learning rule (prefixes: bptt/bp, ga, ff, force, hebb; listed below).")
-@click.option("--task", "task_name", type=task_choice(), default=None, show_default="cdi",
-              help="Task; --rdm selects rdm; ibl is closed-loop.")
-@click.option("--N", "contexts", type=click.IntRange(min=1), default=None, show_default="2",
+@click.option("--task", "task_name", default=None, show_default="cdi", shell_complete=task_names,
+              help="Task: a registered name (listed below; --rdm selects rdm; ibl is "
+                   "closed-loop), a comma list (one network, all tasks), FILE.py:Class or "
+                   "neurogym:ENV_ID.")
+@click.option("--N", "contexts", type=count(1024), default=None, show_default="2",
               help="Number of contexts K of the N-CDI task (cdi only; not the number of units: "
                    "see --n-rec).")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
-@click.option("-v", "--noise-std", type=float, default=None,
+@click.option("-v", "--noise-std", type=NON_NEGATIVE, default=None,
               show_default="0.5",
               help="Standard deviation of the task's input noise (the original README called "
                    "it a variance; it multiplies N(0, 1) samples).")
-@click.option("-m", "--coherence-max", "--mean", "coherence_max", type=float, default=None,
+@click.option("-m", "--coherence-max", "--mean", "coherence_max", type=FINITE, default=None,
               show_default="0.1857",
               help="Upper bound m of the coherence μ ~ U[0, m) (not a mean: --mean is the "
                    "original program's name for it).")
-@click.option("--bits", type=click.IntRange(min=1), default=None, show_default="3",
+@click.option("--bits", type=count(1024), default=None, show_default="3",
               help="Number of bits of the flipflop task.")
 @click.option("--task-opt", multiple=True, metavar="KEY=VALUE",
               help="Any other task setting, e.g. --task-opt steps=300.")
-@click.option("--seed", type=int, default=0,
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, metavar="RANGE",
               help="Train one model per seed, e.g. 1-20 or 1,3,5; NAME gets a _sSEED suffix.")
-@click.option("--n-rec", type=click.IntRange(min=1), default=None,
+@click.option("--n-rec", type=count(65536), default=None,
               show_default="the task's, else 50", help="Number of recurrent units.")
 @click.option("--preset", type=preset_choice(), default=None, show_default="the rule's",
               help="Network preset.")
@@ -59,21 +65,21 @@ class _RuleOptionsHelp(click.Command):
               help="Rate nonlinearity φ.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None,
               show_default="the preset's", help="Read out x or φ(x).")
-@click.option("--alpha", type=float, default=None, show_default="the preset's",
+@click.option("--alpha", type=FINITE, default=None, show_default="the preset's",
               help="Euler factor dt/τ.")
-@click.option("--noise-in", type=float, default=None, show_default="the preset's",
+@click.option("--noise-in", type=NON_NEGATIVE, default=None, show_default="the preset's",
               help="Network input noise σ_in (√(2/α) convention).")
-@click.option("--noise-rec", type=float, default=None, show_default="the preset's",
+@click.option("--noise-rec", type=NON_NEGATIVE, default=None, show_default="the preset's",
               help="Recurrent noise σ_rec (√(2/α) convention).")
 @click.option("--init", default=None, show_default="the preset's",
               help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
-@click.option("--g", type=float, default=None, show_default="the preset's",
+@click.option("--g", type=NON_NEGATIVE, default=None, show_default="the preset's",
               help="Gain of the recurrent initialisation.")
 @click.option("--train", "trainable", default=None, show_default="the rule's",
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
               show_default="the preset's", help="Floating-point precision of the network.")
-@click.option("--max-iters", type=click.IntRange(min=1), default=None, show_default="the rule's",
+@click.option("--max-iters", type=count(10**9), default=None, show_default="the rule's",
               help="Training budget in the rule's units: iterations (bptt), generations (ga), "
                    "trials (ff, force), updates (hebb).")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
@@ -82,17 +88,18 @@ class _RuleOptionsHelp(click.Command):
               show_default="the task's: 'val_accuracy>=0.9 for 10' where there is a correct answer",
               help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
                    "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'.")
-@click.option("--stop-threshold", type=float, default=None, show_default="0.9",
+@click.option("--stop-threshold", type=FRACTION, default=None, show_default="0.9",
               help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW'.")
-@click.option("--stop-window", type=click.IntRange(min=1), default=None, show_default="10",
+@click.option("--stop-window", type=count(10**6), default=None, show_default="10",
               help="Window of --stop-threshold: consecutive validations that must reach it.")
-@click.option("--validate-from", type=float, default=0.75,
+@click.option("--validate-from", type=FRACTION, default=None, show_default="the task's, else 0.75",
               help="Validate only once the training-batch accuracy reaches this (a skipped "
                    "check counts as failed, so stopping is never earlier).")
-@click.option("--validate-every", type=click.IntRange(min=1), default=1,
+@click.option("--validate-every", type=count(10**9), default=None,
+              show_default="the task's, else 1",
               help="Validate every K units of progress (stopping windows count checks).")
-@click.option("--validation-trials", type=click.IntRange(min=20), default=2000,
-              help="Size of the held-out validation set.")
+@click.option("--validation-trials", type=click.IntRange(20, 10**6), default=None,
+              show_default="the task's, else 2000", help="Size of the held-out validation set.")
 @click.option("--log-every", type=click.FloatRange(min=0), default=None,
               show_default=f"a live line on a terminal, else every {DEFAULT_LOG_EVERY:g} s",
               help="Seconds between plain progress lines on stderr (0: every unit of progress).")
@@ -108,8 +115,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
             rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
-            stop_window: int | None, validate_from: float, validate_every: int,
-            validation_trials: int, log_every: float | None, overwrite: bool, keep: bool,
+            stop_window: int | None, validate_from: float | None, validate_every: int | None,
+            validation_trials: int | None, log_every: float | None, overwrite: bool, keep: bool,
             device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
@@ -126,11 +133,12 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train ga_mine --N 2 --opt population=30 --log-every 10
       rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2
     """
+    from rnntool.cli.train_checks import check_network_size, finish_record
     from rnntool.envs import ENVIRONMENTS
-    from rnntool.errors import ConfigError
+    from rnntool.errors import ConfigError, RunFailedError
     from rnntool.progress import ProgressSettings
     from rnntool.storage import expand_stdin, output_path, write_model
-    from rnntool.tasks import make_task
+    from rnntool.tasks import TASKS, make_task
     from rnntool.training import TrainSettings, network_for, rule_for, stopping_for, train
 
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
@@ -148,8 +156,11 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
                                  models_dir, overwrite, as_json, quiet, unsupported)
+    task_opts = parse_assignments(task_opt, "--task-opt")
+    if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
+        task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
-                     **parse_assignments(task_opt, "--task-opt")}
+                     **task_opts}
     if contexts is not None:
         if task_name != "cdi":
             raise click.UsageError("--N applies to the cdi task only")
@@ -160,15 +171,37 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
                      if trainable else None)
-    rule_settings = {**parse_assignments(rule_opts, "--opt"), "max_iters": max_iters}
+    rule_opts_given = parse_assignments(rule_opts, "--opt")
+    given = {"validate_from": validate_from, "validate_every": validate_every,
+             "validation_trials": validation_trials}
+    validation = {**getattr(task, "training_defaults", {}),
+                  **{k: v for k, v in given.items() if v is not None}}
     planned = [(name, job_seed, output_path(name, models_dir)) for name, job_seed in jobs]
-    if len({p for _, _, p in planned}) < len(planned):
-        raise ConfigError("two models would be written to the same file")
+    targets: set = set()
+    for _, _, path in planned:
+        if path.resolve() in targets:
+            raise ConfigError(f"{path} is named twice")
+        targets.add(path.resolve())
     todo = [must_compute(p.exists(), str(p), overwrite, keep) for _, _, p in planned]
-    for name, _, _ in planned:
-        rule_for(name, task, rule)
-    paths, summaries = [], []
-    for (name, job_seed, path), compute in zip(planned, todo):
+    plans = []
+    for (name, job_seed, path), compute in zip(planned, todo):  # all checked before training
+        if not 0 <= job_seed <= MAX_SEED:
+            raise ConfigError(f"seed {job_seed} of {name} does not fit in 64 bits")
+        rule_cls = rule_for(name, task, rule)
+        rule_settings = check_settings(rule_cls, rule_opts_given, "--opt")
+        if max_iters is not None:
+            rule_settings["max_iters"] = max_iters
+        learning_rule = rule_cls.create(task, **rule_settings)
+        net_config = network_for(rule_cls, task, n_rec, preset,
+                                 **{k: v for k, v in overrides.items() if v is not None})
+        check_network_size(net_config, learning_rule)
+        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
+                                 stop_window=stop_window, stop_threshold=stop_threshold,
+                                 device=device, **validation)
+        stopping_for(task, learning_rule, settings)
+        plans.append((compute, job_seed, path, rule_cls, learning_rule, net_config, settings))
+    paths, summaries, failures = [], [], []
+    for compute, job_seed, path, rule_cls, learning_rule, net_config, settings in plans:
         if not compute:
             if not quiet:
                 stderr.print(f"{path.stem}: kept the existing model file")
@@ -177,15 +210,6 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             if not as_json:
                 emit([path])
             continue
-        rule_cls = rule_for(name, task, rule)
-        learning_rule = rule_cls.create(task, **rule_settings)
-        net_config = network_for(rule_cls, task, n_rec, preset,
-                                 **{k: v for k, v in overrides.items() if v is not None})
-        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
-                                 stop_window=stop_window, stop_threshold=stop_threshold,
-                                 validate_from=validate_from, validate_every=validate_every,
-                                 validation_trials=validation_trials, device=device)
-        stopping_for(task, learning_rule, settings)
         if not quiet:
             stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}"
                          f"{f' ({task.n_contexts} contexts)' if task.name == 'cdi' else ''}, "
@@ -193,7 +217,10 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                          f"{learning_rule.max_iters} {rule_cls.unit}s")
         progress = None if quiet else ProgressSettings(stderr, log_every, path.stem)
         record = train(path.stem, task, learning_rule, net_config, settings, progress)
-        write_model(path, record)
+        written, failure = finish_record(path, record, write_model)
+        failures += [failure] if failure else []
+        if not written:
+            continue
         t = record.training
         best = f"best_{t['primary_metric']}"
         if not quiet:
@@ -207,6 +234,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             emit([path])
     if as_json:
         emit(paths, True, summaries)
+    if failures:
+        raise RunFailedError("; ".join(failures))
 
 
 def _jobs(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, int]]:

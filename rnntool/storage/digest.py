@@ -14,18 +14,19 @@ import h5py
 import numpy as np
 
 from rnntool.errors import CorruptFileError
+from rnntool.storage.safe_h5 import open_checked
 
 
 def content_digest(path: str | os.PathLike, groups: Iterable[str] = ("config", "weights")) -> str:
     """sha256 (hex) of the attributes and datasets under ``groups``, in sorted order."""
     sha = hashlib.sha256()
     try:
-        with h5py.File(path, "r") as f:
+        with open_checked(path) as f:
             for name in groups:
                 sha.update(f"[{name}]".encode())
                 if name in f:
                     _update(sha, f[name])
-    except OSError:
+    except (OSError, KeyError, TypeError, ValueError):
         raise CorruptFileError(f"{path}: not a readable HDF5 file") from None
     return sha.hexdigest()
 

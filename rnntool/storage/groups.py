@@ -40,16 +40,21 @@ class ModelGroups:
         return [i for i, g in enumerate(self.groups) if g == label]
 
 
-def read_group_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = None
-                    ) -> ModelGroups:
-    """Parse and resolve a group file; any problem raises :class:`GroupFileError`."""
+def read_group_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = None,
+                    text: str | None = None) -> ModelGroups:
+    """Parse and resolve a group file; any problem raises :class:`GroupFileError`.
+
+    ``text`` gives the file's contents directly (a group file read from stdin); ``path``
+    then only names it in messages and locates relative model paths.
+    """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GroupFileError(f"group file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise GroupFileError(f"{path}: cannot read group file ({err})") from None
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise GroupFileError(f"group file {path} not found") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise GroupFileError(f"{path}: cannot read group file ({err})") from None
     labels: list[str] = []
     models: list[Path] = []
     groups: list[str] = []

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import h5py
 import numpy as np
 
 from rnntool import __version__
 from rnntool.errors import ConfigError, CorruptFileError
-from rnntool.network.cells import parameter_names
 from rnntool.network.config import NetworkConfig
 from rnntool.storage.atomic import atomic_path
+from rnntool.storage.model_checks import (check_config_text, check_evaluation, check_training,
+                                          read_weights)
+from rnntool.storage.names import writable_model
+from rnntool.storage.safe_h5 import int_attr, open_checked
 from rnntool.storage.tree import Tree, dumps, loads, read_tree, write_tree
 
 FORMAT = "rnntool-model"
@@ -68,22 +72,15 @@ def write_model(path: str | os.PathLike, record: ModelRecord) -> Path:
     return path
 
 
-def _open(path: Path) -> h5py.File:
-    if not path.is_file():
-        raise CorruptFileError(f"{path}: no such file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError:
-        raise CorruptFileError(f"{path}: not a readable HDF5 file (truncated or corrupt?)") from None
-    if f.attrs.get("format") != FORMAT:
-        f.close()
-        raise CorruptFileError(f"{path}: not an rnntool model file")
-    version = int(f.attrs.get("schema_version", -1))
-    if version > SCHEMA_VERSION or version < 1:
-        f.close()
-        raise CorruptFileError(f"{path}: schema version {version} is not supported "
-                               f"(this rnntool reads up to {SCHEMA_VERSION})")
-    return f
+@contextmanager
+def _open(path: Path) -> Iterator[h5py.File]:
+    """Open a model file read-only after the safety checks of :func:`open_checked`."""
+    with open_checked(path, FORMAT, "rnntool model") as f:
+        version = int_attr(f, "schema_version", path)
+        if version > SCHEMA_VERSION or version < 1:
+            raise CorruptFileError(f"{path}: schema version {version} is not supported "
+                                   f"(this rnntool reads up to {SCHEMA_VERSION})")
+        yield f
 
 
 def read_model(path: str | os.PathLike) -> ModelRecord:
@@ -91,18 +88,18 @@ def read_model(path: str | os.PathLike) -> ModelRecord:
     path = Path(path)
     with _open(path) as f:
         try:
-            cfg = f["config"].attrs
-            record = ModelRecord(
-                name=str(f.attrs["name"]), task=loads(cfg["task"]), network=loads(cfg["network"]),
-                rule=loads(cfg["rule"]), seed=int(f.attrs["seed"]),
-                weights={k: f["weights"][k][()] for k in f["weights"]},
-                training=read_tree(f["training"]), evaluation=read_tree(f["evaluation"]),
+            cfg = {k: loads(check_config_text(f["config"].attrs[k], k, path))
+                   for k in ("task", "network", "rule")}
+            training, evaluation = read_tree(f["training"]), read_tree(f["evaluation"])
+            check_training(training, path)
+            check_evaluation(evaluation, path)
+            return ModelRecord(
+                name=str(f.attrs["name"]), task=cfg["task"], network=cfg["network"],
+                rule=cfg["rule"], seed=int_attr(f, "seed", path),
+                weights=read_weights(f["weights"], cfg["network"], path),
+                training=training, evaluation=evaluation,
                 version=str(f.attrs["rnntool_version"]), created=str(f.attrs["created"]))
-            missing = [k for k in parameter_names(record.network_config()) if k not in record.weights]
-            if missing:
-                raise KeyError(f"missing weights {', '.join(missing)}")
-            return record
-        except (KeyError, ValueError, OSError, ConfigError) as err:
+        except (KeyError, ValueError, OSError, TypeError, AttributeError, ConfigError) as err:
             raise CorruptFileError(f"{path}: damaged model file ({err})") from None
 
 
@@ -114,11 +111,13 @@ def update_model(path: str | os.PathLike, group: str, tree: Tree,
     The file is rewritten object by object into a fresh temporary file (HDF5 never
     reclaims the space of deleted objects in place, so repeated updates would otherwise
     grow the file), the new group is written there, and the result is renamed into place.
+    The whole read-modify-write holds the file's lock (:func:`atomic_path` takes it), so concurrent updates all survive.
+    A shipped sample model is never changed: the update goes to its copy in the models
+    folder (:func:`writable_model`), whose path is returned.
     """
-    path = Path(path)
-    _open(path).close()
+    path = writable_model(path)
     with atomic_path(path) as tmp:
-        with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
+        with _open(path) as src, h5py.File(tmp, "w") as dst:
             for key, value in src.attrs.items():
                 dst.attrs[key] = value
             _copy_except(src, dst, group.strip("/"))
@@ -148,13 +147,15 @@ def read_group(path: str | os.PathLike, group: str) -> Tree | None:
     with _open(path) as f:
         if group not in f:
             return None
+        if not isinstance(f[group], h5py.Group):
+            raise CorruptFileError(f"{path}: {group} is not a group")
         try:
             return read_tree(f[group])
-        except (KeyError, ValueError, OSError) as err:
+        except (KeyError, ValueError, OSError, TypeError, AttributeError) as err:
             raise CorruptFileError(f"{path}: damaged group {group} ({err})") from None
 
 
 def list_groups(path: str | os.PathLike, parent: str) -> list[str]:
     """Names of the sub-groups of ``parent`` (empty when it is missing)."""
     with _open(Path(path)) as f:
-        return sorted(f[parent].keys()) if parent in f else []
+        return sorted(f[parent].keys()) if isinstance(f.get(parent), h5py.Group) else []

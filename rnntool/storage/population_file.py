@@ -18,6 +18,7 @@ import h5py
 from rnntool import __version__
 from rnntool.errors import CorruptFileError
 from rnntool.storage.atomic import atomic_path
+from rnntool.storage.safe_h5 import int_attr, open_checked
 from rnntool.storage.tree import Tree, dumps, loads, read_tree, write_tree
 
 FORMAT = "rnntool-population"
@@ -51,22 +52,19 @@ def is_population_file(path: str | os.PathLike) -> bool:
 def read_population(path: str | os.PathLike) -> tuple[dict[str, Any], Tree]:
     """Root attributes (``parameters`` decoded) and contents of a population file."""
     path = Path(path)
-    if not path.is_file():
-        raise CorruptFileError(f"{path}: no such file")
     try:
-        with h5py.File(path, "r") as f:
-            if f.attrs.get("format") != FORMAT:
-                raise CorruptFileError(f"{path}: not an rnntool population file")
-            version = int(f.attrs.get("schema_version", -1))
+        with open_checked(path, FORMAT, "rnntool population") as f:
+            version = int_attr(f, "schema_version", path)
             if not 1 <= version <= SCHEMA_VERSION:
                 raise CorruptFileError(f"{path}: schema version {version} is not supported")
             tree = read_tree(f)
-    except OSError:
-        raise CorruptFileError(f"{path}: not a readable HDF5 file (truncated or corrupt?)") from None
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, TypeError, AttributeError, OSError) as err:
         raise CorruptFileError(f"{path}: damaged population file ({err})") from None
     attrs = {k: tree.pop(k) for k in [k for k, v in tree.items() if not isinstance(v, dict)
                                       and not hasattr(v, "shape")]}
     if "parameters" in attrs:
-        attrs["parameters"] = loads(attrs["parameters"])
+        try:
+            attrs["parameters"] = loads(attrs["parameters"])
+        except (TypeError, ValueError):
+            raise CorruptFileError(f"{path}: damaged population file (parameters)") from None
     return attrs, tree

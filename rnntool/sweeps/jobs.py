@@ -35,10 +35,6 @@ from rnntool.training import train
 MISSING, COMPLETE, DIFFERENT, CORRUPT = "missing", "complete", "different", "corrupt"
 
 
-def _normalised(obj: Any) -> str:
-    return dumps(loads(dumps(obj)))
-
-
 def model_state(path: Path, expected: dict[str, Any]) -> str:
     """Whether ``path`` holds a complete model trained with the ``expected`` configuration
     (:meth:`CellObjects.expected_config`): missing, complete, different or corrupt."""
@@ -52,8 +48,16 @@ def model_state(path: Path, expected: dict[str, Any]) -> str:
             stored["seed"] = int(f.attrs["seed"])
     except (OSError, KeyError, ValueError):
         return CORRUPT
-    same = all(_normalised(stored[k]) == _normalised(expected[k]) for k in stored)
+    same = all(_agrees(loads(dumps(stored[k])), loads(dumps(expected[k]))) for k in stored)
     return COMPLETE if same else DIFFERENT
+
+
+def _agrees(stored: Any, expected: Any) -> bool:
+    """Equal configurations, where a setting missing from the stored one (a file written
+    before the setting existed) is not a difference."""
+    if isinstance(stored, dict) and isinstance(expected, dict):
+        return all(_agrees(stored[k], v) for k, v in expected.items() if k in stored)
+    return stored == expected
 
 
 def train_models(cell: Cell, seeds: Sequence[int], paths: Sequence[str]) -> dict[str, Any]:

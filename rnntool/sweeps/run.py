@@ -44,6 +44,7 @@ def run_sweep(sweep: Sweep, executor: ExecutorSettings, console: Console | None 
     """Plan, write the group files, run every job still to do, and draw the figures."""
     executor.check()
     plan = plan_sweep(sweep)
+    _remove_stale_temporaries(plan)
     _write_settings(plan)
     for pop in plan.populations:
         _write_text(pop.path, plan.group_file_text(pop))
@@ -64,6 +65,18 @@ def run_sweep(sweep: Sweep, executor: ExecutorSettings, console: Console | None 
     for figure in sweep.figures:
         result.written.extend(_draw(plan, figure, result))
     return result
+
+
+def _remove_stale_temporaries(plan: SweepPlan) -> None:
+    """Delete the temporary files a killed run left in the sweep's folders (an atomic
+    write's ``.NAME.*.tmp``; the file it was writing was never replaced). One driver per
+    output folder: a second one running there would lose its writes in progress."""
+    folders = {plan.out, plan.out / "figures"} | {p.parent for p in plan.model_paths()} | {
+        pop.path.parent for pop in plan.populations}
+    for folder in folders:
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
 
 def _write_text(path: Path, text: str) -> None:
