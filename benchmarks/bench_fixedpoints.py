@@ -51,7 +51,7 @@ def batched(net: CTRNN, x0: np.ndarray, max_iters: int) -> tuple[float, np.ndarr
 
 
 def scipy_points(net: CTRNN, x0: np.ndarray, use_jac: bool) -> tuple[float, np.ndarray]:
-    """SciPy root(method='lm') point by point, with the analytic Jacobian or (seed 002)
+    """SciPy root(method='lm') point by point, with the analytic Jacobian or (McMahan et al. 2021)
     finite differences: seconds, residuals."""
     u = np.zeros((1, 1))
     eye = np.eye(x0.shape[1])

@@ -1,6 +1,6 @@
 """Speed of the GA generation and of one RLS update, printed as figures (not a test).
 
-1. One GA generation (population 20, seed 002's CDI batch of 500 trials × 750 steps,
+1. One GA generation (population 20, McMahan et al. 2021's CDI batch of 500 trials × 750 steps,
    N = 50, all members in one batched pass) against one network's evaluation of the same
    batch. Target: the generation costs ≤ 4× one network.
 2. One RLS update (gain, P update, rank-1 corrections of W_rec and W_out, as full-FORCE

@@ -1,9 +1,9 @@
 """SVCCA, CKA and Procrustes distance matrices of 40 models against per-pair references.
 
 Activity: 40 random CT-RNNs (one batched stack, half with gain 0.9, half 1.5) driven by
-seed 002's CDI probe inputs, 20 conditions × 100 steps = 2000 samples, float64, at
+McMahan et al. 2021's CDI probe inputs, 20 conditions × 100 steps = 2000 samples, float64, at
 N = 50 and N = 256. The naive loop (each pair's SVDs recomputed, CCA from covariance
-blocks, as seed 002 did) is timed on a subset of pairs and extrapolated to all 780 pairs;
+blocks, as McMahan et al. 2021 did) is timed on a subset of pairs and extrapolated to all 780 pairs;
 its values are compared with the fast matrix. The parallel path (a local Dask cluster of
 2 single-threaded workers) is timed including the cluster's start-up. CKA and angular
 Procrustes are compared the same way with their reference implementations, written out
@@ -47,7 +47,7 @@ def activity(models: int, n_rec: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def naive_svcca(x: np.ndarray, y: np.ndarray, keep: float = 0.95) -> float:
-    """Seed 002's per-pair computation: both SVDs again, then CCA from covariance blocks."""
+    """McMahan et al. 2021's per-pair computation: both SVDs again, then CCA from covariance blocks."""
     def reduced(a: np.ndarray) -> np.ndarray:
         a = a - a.mean(axis=0)
         u, s, _ = np.linalg.svd(a, full_matrices=False)

@@ -33,9 +33,9 @@ def import_miconi(prefix: str | os.PathLike, name: str, task: Task,
     """A model record from Miconi weight files ``<prefix>_win.txt`` and ``<prefix>_J.txt``.
 
     J (N × N) becomes W_rec; W_in has one row per unit and Miconi's reserved first input
-    column, which is dropped (seed 002's importer did the same). The network uses the
+    column, which is dropped (McMahan et al. 2021's importer did the same). The network uses the
     ``miconi`` preset (tanh, bias units 1, 10, 11 clamped, output r of unit 0) with
-    α = 1/30 as trained unless ``alpha`` is given (seed 002 simulated α = 0.1).
+    α = 1/30 as trained unless ``alpha`` is given (McMahan et al. 2021 simulated α = 0.1).
     """
     w_rec = read_matrix(f"{prefix}_J.txt")
     w_in = read_matrix(f"{prefix}_win.txt")

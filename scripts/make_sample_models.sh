@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild sample_models/ from scratch. Every model is trained by rnntool itself with its
-# default (seed 002) settings; the fixed points that `topology` reuses are stored in them.
+# default (McMahan et al. 2021) settings; the fixed points that `topology` reuses are stored in them.
 #
 # Usage: bash scripts/make_sample_models.sh [JOBS]
 #   JOBS independent trainings run side by side, one thread each (default 2: two
@@ -13,7 +13,7 @@ out=sample_models
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 RNNTOOL_MODELS=$out
 
 specs=()
-# The GA scores each generation on 100 trials instead of seed 002's 500: five times cheaper
+# The GA scores each generation on 100 trials instead of McMahan et al. 2021's 500: five times cheaper
 # per generation, and it still reaches the 90 % criterion.
 for s in 0 1 2 3; do specs+=("ga_005$s -v 0.5 --N 2 --seed $s --opt batch_size=100"); done
 for s in 0 1 2 3; do specs+=("bptt_005$s -v 0.5 --N 2 --seed $s"); done
@@ -39,7 +39,7 @@ printf '%s\n' "ibl_50" "ibl_2u --n-rec 2" | xargs -P "$jobs" -I{} sh -c "rnntool
 rnntool evaluate ibl_50 ibl_2u --sessions 4 --blocks 5 -q
 
 cat > $out/groups.txt <<'GROUPS'
-# Learning rule comparison of seed 002 (CDI, N = 2, -v 0.5): four seeds per rule.
+# Learning rule comparison of McMahan et al. 2021 (CDI, N = 2, -v 0.5): four seeds per rule.
 BPTT bptt_0050 bptt_0051 bptt_0052 bptt_0053
 GA ga_0050 ga_0051 ga_0052 ga_0053
 GROUPS

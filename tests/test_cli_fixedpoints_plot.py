@@ -36,8 +36,13 @@ def test_fixedpoints_stores_results_and_plot_draws_them(model_copy: Path, tmp_pa
     result = run_cli("fixedpoints", str(model_copy), "--mode", "large", "--method", "exact", *QUICK)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(model_copy)
+    refused = run_cli("fixedpoints", str(model_copy), "--mode", "large", "--method", "exact", *QUICK)
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr and refused.stdout == ""
+    kept = run_cli("fixedpoints", str(model_copy), "--mode", "large", "--method", "exact", "--keep",
+                   "--json", *QUICK)
+    assert json.loads(kept.stdout)["results"][0]["kept"] is True
     again = run_cli("fixedpoints", "-", "--mode", "large", "--method", "exact", "--json", *QUICK,
-                    stdin=str(model_copy))
+                    "--overwrite", stdin=str(model_copy))
     summary = json.loads(again.stdout)["results"][0]
     assert summary["group"] == "analyses/fixedpoints/large_exact"
     assert fixed_point_keys(model_copy) == ["large_exact"]  # re-running replaced the group

@@ -32,7 +32,7 @@ def test_flipflop_sample_has_27_fixed_points_8_stable_by_default(
     copy = tmp_path / "flipflop_3bit.h5"
     copy.write_bytes((SAMPLES / "flipflop_3bit.h5").read_bytes())
     with pytest.raises(SystemExit) as done:
-        main(["fixedpoints", str(copy), "--inputs", "zeros", "--json", "-q"])
+        main(["fixedpoints", str(copy), "--inputs", "zeros", "--overwrite", "--json", "-q"])
     assert done.value.code == 0
     summary = json.loads(capsys.readouterr().out)["results"][0]
     assert (summary["fixed"], summary["stable"], summary["slow"]) == (27, 8, 0)

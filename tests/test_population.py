@@ -128,7 +128,7 @@ BAD_INPUT = [
     (["svcca", "{missing}"], "not found"),
     (["svcca", "{bad}"], "line 2: group 'B' lists no models"),
     (["svcca", "{good}", "--metric", "nope"], "nope"),
-    (["svcca", "{good}", "--keep", "1.5"], "(0, 1]"),
+    (["svcca", "{good}", "--keep-variance", "1.5"], "(0, 1]"),
 ]
 
 
@@ -164,7 +164,7 @@ def test_topology_reuses_stored_fixed_points(population: Path, capsys) -> None:
     stamps = [p.stat().st_mtime_ns for p in groups.models]
     for descriptor in ("graph", "mcmahan"):
         code, out, err = invoke(capsys, "topology", str(population), "--mode", "large",
-                                "--descriptor", descriptor, "--json")
+                                "--descriptor", descriptor, "--json", "--overwrite")
         assert code == 0, err
         summary = json.loads(out)
         path = Path(summary["paths"][0])

@@ -91,7 +91,7 @@ def test_seed_overflow_of_later_names_is_caught_first(tmp_path, capsys, monkeypa
     (["fixedpoints", "M", "--opt", "method=exact", "--method", "approx"], "contradicts"),
     (["topology", "G", "--epsilon", "nan"], "finite"),
     (["svcca", "G", "--components", "100000"], "more than the 50 units"),
-    (["svcca", "G", "--keep", "nan"], "finite"),
+    (["svcca", "G", "--keep-variance", "nan"], "finite"),
 ])
 def test_bad_analysis_options_exit_2(argv, fragment, sample_copy, capsys, monkeypatch) -> None:
     groups = sample_copy.parent / "g.txt"
@@ -106,14 +106,14 @@ def test_bad_analysis_options_exit_2(argv, fragment, sample_copy, capsys, monkey
 def test_nan_weights_are_refused(sample_copy, capsys, monkeypatch) -> None:
     with h5py.File(sample_copy, "r+") as f:
         f["weights/W_rec"][0, 0] = np.nan
-    code, _, err = run(["evaluate", str(sample_copy)], capsys, monkeypatch)
+    code, _, err = run(["evaluate", str(sample_copy), "--overwrite"], capsys, monkeypatch)
     assert code == 2 and "NaN" in err
 
 
 def test_evaluating_a_shipped_sample_writes_a_copy(tmp_path, capsys, monkeypatch) -> None:
     sample = SAMPLE_MODELS / "ga_0050.h5"
     before = sample.read_bytes()
-    code, out, _ = run(["evaluate", "ga_0050", "--trials", "50", "-q", "--models-dir",
+    code, out, _ = run(["evaluate", "ga_0050", "--trials", "50", "-q", "--overwrite", "--models-dir",
                         str(tmp_path)], capsys, monkeypatch)
     assert code == 0 and out.strip() == str(tmp_path / "ga_0050.h5")
     assert sample.read_bytes() == before

@@ -1,6 +1,6 @@
 """Two-dimensional MDS embedding and silhouette of a distance matrix between grouped models.
 
-Both work on the precomputed distances. Seed 002 instead treated each row of the matrix as a
+Both work on the precomputed distances. McMahan et al. 2021 instead treated each row of the matrix as a
 feature vector (Euclidean distances between rows); that is kept only as the flagged
 ``rows_as_features`` mode for reproducing its numbers.
 """

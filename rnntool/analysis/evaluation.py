@@ -25,7 +25,11 @@ def _last_outputs(net: CTRNN, task: Task, batch: Any, gen: torch.Generator) -> t
 def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[str, Any]:
     """Every task metric on ``trials`` fresh test trials (seeded): ``metrics`` (mse always,
     accuracy where the task has a correct answer, …) and, for evidence tasks, the
-    psychometric curve per context: P(y_T > 0) at McMahan et al. 2021's signed coherences.
+    psychometric curve per context: P(y_T > 0) at McMahan et al. 2021's signed coherences,
+    with the number of decided trials (y_T ≠ 0) behind each point.
+
+    The test set is drawn from the ``evaluation`` stream of ``seed``, which training never
+    uses; the default seed 0 (also the CLI's) gives every model the same test trials.
 
     Returns a tree ready to be stored under ``/evaluation`` of the model file.
     """
@@ -57,14 +61,16 @@ def _evidence_tables(net: CTRNN, task: EvidenceTask, batch: Any, outputs: torch.
                             for k in range(contexts)])
     coherences = np.asarray(PSYCHOMETRIC_COHERENCES)
     curve = np.empty((contexts, coherences.size))
+    counts = np.zeros((contexts, coherences.size), dtype=np.int64)
     for k in range(contexts):
         for j, c in enumerate(coherences):
             probe = task.psychometric_batch(float(c), k, trials, gen)
             y = _last_outputs(net, task, probe, gen)[:, -1, 0]
             decided = y != 0
             curve[k, j] = float((y[decided] > 0).float().mean())
+            counts[k, j] = int(decided.sum())
     y0 = outputs[zero, -1, 0]
     return {"accuracy_per_context": per_context,
             "zero_coherence_fraction_positive": float((y0 > 0).float().mean()) if len(y0) else float("nan"),
             "psychometric": {"coherences": coherences, "fraction_positive": curve,
-                             "probed_channel": 0}}
+                             "decided_trials": counts, "probed_channel": 0}}

@@ -279,7 +279,7 @@ def input_set(task: Task, n_in: int, mode: str | None = None, inputs: str | None
               steps: int = 11) -> tuple[np.ndarray, list[str], str]:
     """Constant inputs, their labels and a storage-key stem from exactly one specification.
 
-    ``mode``: the task's own sets (``task.static_inputs(mode)``, e.g. seed 002's large /
+    ``mode``: the task's own sets (``task.static_inputs(mode)``, e.g. McMahan et al. 2021's large /
     small / sparse); ``inputs``: a named set (zeros, pulses) or a .txt/.csv/.npy file;
     ``interpolate``: two inputs (``zeros``, comma-separated values or a file's first row)
     joined by ``steps`` evenly spaced inputs. With none given, ``zeros``.

@@ -96,3 +96,51 @@ def write_population_file(path: Path, pop: Population, embedding_settings: dict[
     attrs = {"kind": pop.kind, "metric": pop.metric, "parameters": pop.parameters,
              "group_file": str(pop.groups.source)}
     return write_population(path, attrs, tree)
+
+
+def load_population(path: Path) -> Population:
+    """A population file read back as a :class:`Population`."""
+    attrs, tree = read_population(path)
+    models, emb = tree["models"], tree["embedding"]
+    groups = ModelGroups(Path(str(attrs.get("group_file", ""))),
+                         tuple(str(g) for g in tree["groups"]["labels"]),
+                         tuple(Path(str(f)) for f in models["files"]),
+                         tuple(str(g) for g in models["groups"]))
+    embedding = Embedding(np.asarray(emb["mds"]), float(emb.get("stress", np.nan)),
+                          float(emb.get("silhouette", np.nan)),
+                          np.asarray(emb["silhouette_per_model"]))
+    return Population(groups, str(attrs.get("kind")), str(attrs.get("metric")),
+                      attrs.get("parameters", {}), [str(s) for s in models["sha256"]],
+                      np.asarray(tree["distances"]), embedding)
+
+
+def read_population_summary(path: Path) -> dict[str, Any]:
+    """The JSON-ready summary of a population file: silhouette, stress, groups, and per
+    model its stored extras (SVD components, fixed-point result used, warning)."""
+    pop = load_population(path)
+    models = read_population(path)[1]["models"]
+    per_model = []
+    for k, name in enumerate(pop.groups.names):
+        row: dict[str, Any] = {"name": name, "group": pop.groups.groups[k]}
+        for key in ("components", "fixed_points", "fixed_point_key", "graph_edges", "warnings"):
+            if key in models:
+                value = models[key][k]
+                row[key.rstrip("s") if key == "warnings" else key] = (
+                    int(value) if isinstance(value, np.integer) else str(value))
+        per_model.append(row)
+    return {"silhouette": pop.embedding.silhouette, "stress": pop.embedding.stress,
+            "groups": pop.group_summary(), "models": per_model}
+
+
+def same_request(path: Path, kind: str, metric: str, parameters: dict[str, Any],
+                 groups: ModelGroups) -> bool:
+    """Whether ``path`` holds distances between the same model files, computed the same way
+    (the models' contents may have changed since: then the file is simply out of date)."""
+    try:
+        attrs, tree = read_population(path)
+    except CorruptFileError:
+        return False
+    return (attrs.get("kind") == kind and attrs.get("metric") == metric
+            and dumps(attrs.get("parameters")) == dumps(parameters)
+            and [str(f) for f in tree["models"]["files"]] == [str(p) for p in groups.models]
+            and [str(g) for g in tree["models"]["groups"]] == list(groups.groups))

@@ -18,9 +18,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 import click
 from rich.console import Console
 
-from rnntool.cli.options import DEVICE
-from rnntool.storage.names import expand_stdin, resolve_model
-
 if TYPE_CHECKING:
     from rnntool.storage.groups import ModelGroups
 
@@ -28,16 +25,26 @@ stderr = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty()
 
 models_dir_option = click.option(
     "--models-dir", type=click.Path(file_okay=False), default=None,
-    help="Folder for named models (default: $RNNTOOL_MODELS or ./models).")
+    show_default="$RNNTOOL_MODELS or ./models", help="Folder for named models.")
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print a machine-readable JSON summary on stdout.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress or tables on stderr.")
-device_option = click.option("--device", type=DEVICE, default="cpu", show_default=True,
-                             help="Torch device, e.g. cpu or cuda.")
+device_option = click.option(
+    "--device", default="cpu", show_default=True,
+    callback=lambda ctx, param, value: _checked_device(value),
+    help="Torch device: cpu, cuda, cuda:N or mps (checked against the installed torch).")
+
+
+def _checked_device(name: str) -> str:
+    from rnntool.devices import check_device
+
+    return check_device(name)
 
 
 def model_paths(names: Iterable[str], models_dir: str | None) -> list[Path]:
     """Resolve model arguments (``-`` reads more from stdin) to existing files."""
+    from rnntool.storage.names import expand_stdin, resolve_model
+
     args = expand_stdin(names, sys.stdin)
     if not args:
         raise click.UsageError("no models given")

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
-from rnntool.analysis.evaluation import evaluate
 from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
                                 stderr, writable_model_paths)
+from rnntool.cli.completion import complete_models
+from rnntool.cli.existing import existing_options, must_compute
 from rnntool.cli.options import SEED, count
-from rnntool.envs import Environment
-from rnntool.cli.task_reports import show_per_task
-from rnntool.models import load_model
-from rnntool.storage import update_model
 
 
 @click.command("evaluate")
-@click.argument("models", nargs=-1, required=True)
-@click.option("--trials", type=count(10**7), default=2000, show_default=True, help="Test trials (and per coherence).")
-@click.option("--seed", type=SEED, default=None, help="Test-set seed (default: the model's seed + 1).")
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
+@click.option("--trials", type=count(10**7), default=2000, show_default=True,
+              help="Test trials, and trials per point of each psychometric curve.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seed of the test set; the default gives every model the same test trials "
+                   "(the library's evaluate() uses the same default).")
+@existing_options("the evaluation")
 @click.option("--sessions", type=count(10**6), default=16, show_default=True,
               help="Closed-loop models: sessions run in parallel (the baselines run the same ones).")
 @click.option("--blocks", type=count(10**6), default=10, show_default=True,
@@ -27,31 +27,53 @@ from rnntool.storage import update_model
 @models_dir_option
 @json_option
 @quiet_option
-def command(models: tuple[str, ...], trials: int, seed: int | None, sessions: int, blocks: int,
-            device: str, models_dir: str | None, as_json: bool, quiet: bool) -> None:
+def command(models: tuple[str, ...], trials: int, seed: int, sessions: int, blocks: int,
+            overwrite: bool, keep: bool, device: str, models_dir: str | None, as_json: bool,
+            quiet: bool) -> None:
     """Every task metric (accuracy where there is a correct answer), psychometric table and
-    per-context accuracy of MODELS, stored in each file; closed-loop models are scored beside
-    the Bayesian baselines on the same sessions."""
-    if trials < 1:
-        raise click.BadParameter("--trials must be ≥ 1")
-    paths, results = [], []
-    for path in writable_model_paths(models, models_dir):
+    per-context accuracy of MODELS, stored under /evaluation of each file; closed-loop models
+    are scored beside the Bayesian baselines on the same sessions.
+
+    The test trials come from a random stream of their own (never used in training), fixed
+    by --seed. A model that already has an evaluation needs --overwrite or --keep.
+
+    \b
+    Examples:
+      rnntool evaluate bptt_0050
+      rnntool evaluate bptt_0050 ga_0050 --trials 5000 --overwrite
+      rnntool train bptt_a bptt_b -v 0.1 | rnntool evaluate -
+    """
+    from rnntool.analysis.evaluation import evaluate
+    from rnntool.envs import Environment
+    from rnntool.models import load_model
+    from rnntool.storage import read_group, update_model
+
+    paths = writable_model_paths(models, models_dir)
+    todo = [must_compute(bool(read_group(p, "evaluation")), f"{p}: an evaluation", overwrite, keep)
+            for p in paths]
+    results = []
+    for path, compute in zip(paths, todo):
+        if not compute:
+            result = read_group(path, "evaluation") or {}
+            if not quiet:
+                stderr.print(f"{path.stem}: kept the stored evaluation")
+            results.append({"path": str(path), "kept": True, **result})
+            if not as_json:
+                emit([path])
+            continue
         model = load_model(path, device)
         if isinstance(model.task, Environment):
             from rnntool.cli.evaluate_env import evaluate_environment
 
             results.append(evaluate_environment(model, seed, sessions, blocks, quiet))
-            paths.append(path)
             if not as_json:
                 emit([path])
             continue
-        result = evaluate(model.network, model.task,
-                          model.record.seed + 1 if seed is None else seed, trials)
+        result = evaluate(model.network, model.task, seed, trials)
         update_model(path, "evaluation", result)
         if not quiet:
             _show(model.record.name, result)
-        paths.append(path)
-        results.append({"path": str(path), **result})
+        results.append({"path": str(path), "kept": False, **result})
         if not as_json:
             emit([path])
     if as_json:
@@ -59,6 +81,10 @@ def command(models: tuple[str, ...], trials: int, seed: int | None, sessions: in
 
 
 def _show(name: str, result: dict) -> None:
+    from rich.table import Table
+
+    from rnntool.cli.task_reports import show_per_task
+
     metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
     scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
     stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
@@ -67,7 +93,7 @@ def _show(name: str, result: dict) -> None:
         return
     psy = result["psychometric"]
     table = Table(title=f"{name}: P(choice > 0) by signed coherence on channel 0")
-    table.add_column("context")
+    table.add_column("context cued")
     for c in psy["coherences"]:
         table.add_column(f"{c:+.3f}", justify="right")
     table.add_column("accuracy", justify="right")

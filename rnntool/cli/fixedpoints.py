@@ -2,41 +2,59 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from typing import Any
 
 import click
-import numpy as np
-from rich.table import Table
 
-from rnntool.analysis.fixedpoints import GROUP, FinderSettings, FixedPoints, find_and_store
-from rnntool.analysis.task_analyses import find_at_task_inputs, trace_and_store
+from rnntool.cli.catalogue import names
 from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
                                 stderr, writable_model_paths)
+from rnntool.cli.completion import complete_models, method_choice
+from rnntool.cli.existing import existing_options, must_compute
 from rnntool.cli.options import MAX_INITS, SEED, check_counts, check_settings, count, parse_assignments
-from rnntool.cli.task_reports import check_task_options, show_traces, trace_summary
 from rnntool.errors import ConfigError
 
+#: Input sets of the evidence tasks (McMahan et al. 2021), offered by completion.
+MODES = ("large", "small", "sparse")
 
-@click.command("fixedpoints")
-@click.argument("models", nargs=-1, required=True)
-@click.option("--mode", default=None,
-              help="The task's static input set: large, small or sparse (RDM and N-CDI, any K).")
-@click.option("--inputs", default=None,
+
+class _FinderOptionsHelp(click.Command):
+    """Lists the finder settings (--opt) in the epilog, read from the names cache."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Finder settings (--opt KEY=VALUE)"):
+            formatter.write_text(", ".join(names()["finder_settings"]) +
+                                 " (see rnntool.analysis.fixedpoints.FinderSettings).")
+
+
+@click.command("fixedpoints", cls=_FinderOptionsHelp)
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
+@click.option("--mode", default=None, show_default="none",
+              shell_complete=lambda ctx, param, incomplete: [m for m in MODES if m.startswith(incomplete)],
+              help="The task's static input set (McMahan et al. 2021): large, small or sparse "
+                   "(RDM and N-CDI, any K). Without --mode, --inputs or --interpolate the "
+                   "input is zero.")
+@click.option("--inputs", default=None, show_default="zeros",
               help="Constant inputs: a named set (zeros, pulses; periods: every period's input "
                    "of a period-based task) or a .txt/.csv/.npy file of rows.")
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
 @click.option("--steps", type=count(10**5, 2), default=11, show_default=True, help="Inputs along --interpolate.")
-@click.option("--method", type=click.Choice(["exact", "approx"]), default=None,
-              help="exact (default): Newton-polished roots (others are slow points); approx: "
-                   "minimise q only, for slow points.")
-@click.option("--n-inits", type=count(MAX_INITS), default=None, help="Initial states in all (default 1024).")
-@click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]), default=None,
+@click.option("--method", type=method_choice(), default="exact", show_default=True,
+              help="exact: Newton-polished roots (others are slow points); approx: minimise q "
+                   "only, for slow points.")
+@click.option("--n-inits", type=count(MAX_INITS), default=1024, show_default=True,
+              help="Initial states in all, shared among the inputs.")
+@click.option("--init-from", type=click.Choice(["trajectories", "box", "both"]),
+              default="trajectories", show_default=True,
               help="Initial states from visited states plus noise, a box, or both.")
-@click.option("--max-iters", type=count(10**9), default=None, help="Adam iterations at most (default 5000).")
-@click.option("--seed", type=SEED, default=None, help="Seed of the initial states (default: the model's).")
+@click.option("--adam-iters", "--max-iters", "max_iters", type=count(10**9), default=5000, show_default=True,
+              help="Adam iterations of the search for each initial state at most (not "
+                   "training iterations).")
+@click.option("--seed", type=SEED, default=None, show_default="the model's seed",
+              help="Seed of the initial states.")
 @click.option("--opt", "finder_opts", multiple=True, metavar="KEY=VALUE",
-              help="Any finder setting: " + ", ".join(f.name for f in fields(FinderSettings)) + ".")
+              help="Any finder setting (listed below), e.g. --opt tol_unique=1e-4.")
 @click.option("--sweep", default=None, metavar="A:B,…",
               help="Inputs interpolated between two periods' inputs, e.g. stim:delay,delay:go "
                    "(every task and condition) or delaygo.delay:delayanti.delay.")
@@ -49,58 +67,114 @@ from rnntool.errors import ConfigError
               help="Points along each traced attractor.")
 @click.option("--eig-tol", type=float, default=1e-2, show_default=True,
               help="A traced point is marginal when |max Re μ| ≤ this (1/τ).")
+@existing_options("the fixed-point result of the same inputs and method")
 @device_option
 @models_dir_option
 @json_option
 @quiet_option
 def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
-            interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int | None,
-            init_from: str | None, max_iters: int | None, seed: int | None,
+            interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int,
+            init_from: str, max_iters: int, seed: int | None,
             finder_opts: tuple[str, ...], sweep: str | None, interp: int, trace: str | None,
-            trace_points: int, eig_tol: float, device: str, models_dir: str | None,
-            as_json: bool, quiet: bool) -> None:
+            trace_points: int, eig_tol: float, overwrite: bool, keep: bool, device: str,
+            models_dir: str | None, as_json: bool, quiet: bool) -> None:
     """Fixed and slow points of MODELS with their stability, stored under
     analyses/fixedpoints/<inputs>_<method> of each file.
+
+    A model that already has the result for the same inputs and method needs --overwrite
+    or --keep.
 
     \b
     Examples:
       rnntool fixedpoints bptt_0050 --mode sparse
       rnntool fixedpoints bptt_0050 --mode large --method exact
-      rnntool fixedpoints flipflop_1 --inputs zeros
-      rnntool fixedpoints m1 --interpolate zeros 0.1,0,1,0 --steps 5
+      rnntool fixedpoints flipflop_3bit --inputs zeros --overwrite
+      rnntool fixedpoints bptt_0050 --interpolate zeros 0.1,0,1,0 --steps 5
       rnntool fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20
       rnntool fixedpoints cddm_1 --trace line
     """
+    from rnntool.analysis.fixedpoints import GROUP, find_and_store, load_fixed_points
+    from rnntool.analysis.task_analyses import find_at_task_inputs, trace_and_store
+    from rnntool.cli.task_reports import check_task_options, show_traces, trace_summary
+
     check_task_options(mode, inputs, interpolate, sweep, trace)
-    settings = _settings(method, n_inits, init_from, max_iters, seed, finder_opts)
-    paths, summaries = [], []
-    for path in writable_model_paths(models, models_dir):
+    ctx = click.get_current_context()
+    given = {name: (value if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+                    else None)
+             for name, value in (("method", method), ("n_inits", n_inits),
+                                 ("init_from", init_from), ("max_iters", max_iters))}
+    settings = _settings(**given, seed=seed, opts=finder_opts)
+    paths = writable_model_paths(models, models_dir)
+    plans = [_plan(p, mode, inputs, interpolate, steps, sweep, interp, trace, settings.method,
+                   overwrite, keep) for p in paths]
+    written_paths, summaries = [], []
+    for path, (key, compute) in zip(paths, plans):
         if trace is not None:
-            traces, written = trace_and_store(path, trace, trace_points, eig_tol, device=device)
+            if compute:
+                traces, written = trace_and_store(path, trace, trace_points, eig_tol, device=device)
+            else:
+                from rnntool.analysis.attractor_store import load_traces
+
+                traces, written = load_traces(path, trace).get(trace, []), path
             if not quiet:
                 show_traces(path.stem, trace, traces)
-            paths.append(written)
-            summaries.append({"path": str(written), "group": f"analyses/attractors/{trace}",
+            written_paths.append(written)
+            summaries.append({"path": str(written), "group": key, "kept": not compute,
                               "attractors": trace_summary(traces)})
             if not as_json:
                 emit([written])
             continue
-        found = find_at_task_inputs(path, inputs, sweep, interp, settings, device)
-        points, written = found or find_and_store(path, mode, inputs, interpolate or None, steps,
-                                                  settings, device)
+        if compute:
+            found = find_at_task_inputs(path, inputs, sweep, interp, settings, device)
+            points, written = found or find_and_store(path, mode, inputs, interpolate or None,
+                                                      steps, settings, device)
+        else:
+            points, written = load_fixed_points(path, key), path
         if not quiet:
-            _show(path.stem, points)
-        paths.append(written)
+            _show(path.stem, points, kept=not compute)
+        written_paths.append(written)
         summaries.append({"path": str(written), "group": f"{GROUP}/{points.key}",
-                          **_counts(points)})
+                          "kept": not compute, **_counts(points)})
         if not as_json:
             emit([written])
     if as_json:
-        emit(paths, True, summaries)
+        emit(written_paths, True, summaries)
+
+
+def _plan(path: Any, mode: str | None, inputs: str | None, interpolate: Any, steps: int,
+          sweep: str | None, interp: int, trace: str | None, method: str, overwrite: bool,
+          keep: bool) -> tuple[str, bool]:
+    """The result key a model would get (the traced group with --trace), and whether to
+    compute it (checked before any work)."""
+    from rnntool.analysis.attractor_store import GROUP as TRACES
+    from rnntool.analysis.fixedpoints import fixed_point_keys, input_set, result_key
+    from rnntool.analysis.task_analyses import period_input_set
+    from rnntool.models import load_model
+    from rnntool.storage import list_groups
+
+    if trace is not None:
+        group = f"{TRACES}/{trace}"
+        return group, must_compute(trace in list_groups(path, TRACES), f"{path}: {group}",
+                                   overwrite, keep)
+    model = load_model(path)
+    periods = period_input_set(model.task, inputs, sweep, interp)
+    if periods is not None:
+        stem = periods[2]
+    else:
+        _, _, stem = input_set(model.task, model.network.config.n_in, mode, inputs,
+                               interpolate or None, steps)
+    key = result_key(stem, method)
+    return key, must_compute(key in fixed_point_keys(path), f"{path}: fixed points {key}",
+                             overwrite, keep)
 
 
 def _settings(method: str | None, n_inits: int | None, init_from: str | None, max_iters: int | None,
-              seed: int | None, opts: tuple[str, ...]) -> FinderSettings:
+              seed: int | None, opts: tuple[str, ...]) -> Any:
+    """Finder settings from the options given explicitly and --opt (which must agree)."""
+    from dataclasses import fields
+
+    from rnntool.analysis.fixedpoints import FinderSettings
+
     given = check_settings(FinderSettings, parse_assignments(opts, "--opt"), "--opt")
     options = {"method": method, "n_inits": n_inits, "init_from": init_from,
                "max_iters": max_iters, "seed": seed}
@@ -125,7 +199,7 @@ def _settings(method: str | None, n_inits: int | None, init_from: str | None, ma
     return settings
 
 
-def _counts(points: FixedPoints) -> dict[str, int]:
+def _counts(points: Any) -> dict[str, int]:
     fixed = points.is_fixed
     return {"points": len(points), "fixed": int(fixed.sum()),
             "stable": int((fixed & points.stable_map).sum()),
@@ -133,8 +207,13 @@ def _counts(points: FixedPoints) -> dict[str, int]:
             "continuous_sets": points.n_manifolds}
 
 
-def _show(name: str, points: FixedPoints) -> None:
-    table = Table(title=f"{name}: {GROUP}/{points.key}")
+def _show(name: str, points: Any, kept: bool = False) -> None:
+    import numpy as np
+    from rich.table import Table
+
+    from rnntool.analysis.fixedpoints import GROUP
+
+    table = Table(title=f"{name}: {GROUP}/{points.key}{' (kept)' if kept else ''}")
     for col in ("input", "stable", "unstable (n_unstable)", "slow", "min q"):
         table.add_column(col, justify="right" if col != "input" else "left")
     for i, label in enumerate(points.input_labels):

@@ -7,9 +7,9 @@ from typing import Any, Callable
 
 import click
 
+from rnntool.cli.completion import cell_choice
 from rnntool.cli.options import parse_assignments
 from rnntool.errors import ConfigError
-from rnntool.network.cells import CELLS
 
 #: Settings ``--net-opt`` takes for every cell (the weight constraints).
 CONSTRAINT_KEYS = ("mask", "nonnegative", "self_connections", "dale")
@@ -18,8 +18,8 @@ CONSTRAINT_KEYS = ("mask", "nonnegative", "self_connections", "dale")
 def network_options(command: Callable) -> Callable:
     """Add the cell and constraint options to a click command."""
     for option in reversed((
-            click.option("--cell", type=click.Choice(sorted(CELLS)), default=None,
-                         help="Recurrent cell (default ctrnn); see the list below."),
+            click.option("--cell", type=cell_choice(), default=None, show_default="ctrnn",
+                         help="Recurrent cell; see the list below."),
             click.option("--dale", type=float, default=None, metavar="FRACTION",
                          help="Dale's law with this fraction of excitatory units, e.g. 0.8."),
             click.option("--no-self-connections", "no_self_connections", is_flag=True,
@@ -35,6 +35,8 @@ def network_options(command: Callable) -> Callable:
 def network_overrides(cell: str | None, dale: float | None, no_self_connections: bool,
                       net_opts: tuple[str, ...]) -> dict[str, Any]:
     """NetworkConfig overrides from the options; a key the cell does not take is an error."""
+    from rnntool.network.cells import CELLS
+
     name = cell or "ctrnn"
     cls = CELLS.get(name)
     out: dict[str, Any] = {"cell": cell, "dale": dale,
@@ -54,13 +56,3 @@ def network_overrides(cell: str | None, dale: float | None, no_self_connections:
         out["cell_options"] = options
     return {k: v for k, v in out.items() if v is not None}
 
-
-def cells_help() -> str:
-    """The epilog listing every cell, its update and its own settings."""
-    lines = ["\b", "Cells (--cell NAME; --net-opt KEY=VALUE for their settings and the "
-             "constraints mask, nonnegative, self_connections, dale):"]
-    for name, cls in sorted(CELLS.items()):
-        own = "; ".join(f"{k}={s.default} ({'/'.join(map(str, s.choices)) or s.type.__name__})"
-                        for k, s in cls.settings.items())
-        lines.append(f"{name}: {cls.summary}" + (f" [{own}]" if own else ""))
-    return "\n".join(lines)

@@ -59,45 +59,11 @@ class FiniteFloat(click.ParamType):
         return f"the range {low}, {high}"
 
 
-class Device(click.ParamType):
-    """A torch device that exists on this machine (cpu, cuda, cuda:1, mps)."""
-
-    name = "device"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        problem = device_problem(str(value))
-        if problem:
-            self.fail(problem, param, ctx)
-        return str(value)
-
-
-def device_problem(text: str) -> str | None:
-    """Why ``text`` is not a usable torch device here, or None."""
-    import torch
-
-    try:
-        device = torch.device(text)
-    except (RuntimeError, ValueError, TypeError):
-        return f"unknown device {text!r} (use cpu, cuda, cuda:N or mps)"
-    if device.type == "cpu":
-        return None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            return f"device {text!r}: CUDA is not available on this machine"
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            return f"device {text!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
-        return None
-    if device.type == "mps":
-        return None if torch.backends.mps.is_available() else f"device {text!r}: MPS is not available"
-    return f"device {text!r} is not supported (use cpu, cuda, cuda:N or mps)"
-
-
 SEED = click.IntRange(0, MAX_SEED)
 FINITE = FiniteFloat()
 NON_NEGATIVE = FiniteFloat(min=0.0)
 POSITIVE = FiniteFloat(min=0.0, min_open=True)
 FRACTION = FiniteFloat(0.0, 1.0)
-DEVICE = Device()
 
 
 def count(maximum: int, minimum: int = 1) -> click.IntRange:

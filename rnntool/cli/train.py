@@ -3,97 +3,128 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from rnntool.cli.catalogue import names as registry_names
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
+from rnntool.cli.completion import nonlinearity_choice, preset_choice, rule_choice, task_names
+from rnntool.cli.existing import existing_options, must_compute
 from rnntool.cli.options import (FINITE, FRACTION, MAX_SEED, NON_NEGATIVE, SEED, check_settings,
                                  count, parse_assignments, parse_range)
-from rnntool.cli.network_options import cells_help, network_options, network_overrides
-from rnntool.cli.train_checks import check_network_size, finish_record
-from rnntool.engine.checkpoint import Checkpointer, checkpoint_path, read_checkpoint
-from rnntool.engine.ensemble import train_ensemble, write_group_file
-from rnntool.engine.tensorboard_log import TensorBoardLogger, require_tensorboard
-from rnntool.envs import ENVIRONMENTS
-from rnntool.errors import ConfigError, RunFailedError
-from rnntool.network import NetworkConfig
-from rnntool.network.cells import make_cell
-from rnntool.rules import PREFIXES, RULES, LearningRule, check_rule_cell, get_rule
-from rnntool.storage import ModelRecord, expand_stdin, output_path, write_model
-from rnntool.tasks import TASKS, Task, make_task, task_from_config
-from rnntool.training import (TrainSettings, check_checkpointing, network_for, rule_for,
-                              stopping_for, train)
+from rnntool.cli.network_options import network_options
+from rnntool.progress import DEFAULT_LOG_EVERY
+
+if TYPE_CHECKING:
+    from rnntool.engine.checkpoint import Checkpointer
+    from rnntool.network import NetworkConfig
+    from rnntool.progress import ProgressSettings
+    from rnntool.rules import LearningRule
+    from rnntool.storage import ModelRecord
+    from rnntool.tasks import Task
+    from rnntool.training import TrainSettings
 
 
-def _rules_help() -> str:
-    lines = []
-    for name, cls in sorted(RULES.items()):
-        opts = ", ".join(f.name for f in fields(cls))
-        lines.append(f"{name} (prefixes {', '.join(p for p, r in PREFIXES.items() if r == name)}): {opts}")
-    return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
+class _RuleOptionsHelp(click.Command):
+    """Lists every rule's prefixes and hyper-parameters in the epilog (from the names cache)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rules = registry_names()["rules"]
+        with formatter.section("Rule options (--opt KEY=VALUE)"):
+            formatter.write_dl([(f"{name} ({', '.join(r['prefixes'])})", ", ".join(r["options"]))
+                                for name, r in rules.items()])
+        with formatter.section("Tasks (--task)"):
+            formatter.write_text(", ".join(registry_names()["tasks"]) +
+                                 "; or a comma list, FILE.py:Class, neurogym:ENV_ID.")
+        with formatter.section("Cells (--cell)"):
+            formatter.write_text(", ".join(registry_names()["cells"]) +
+                                 "; --net-opt KEY=VALUE sets a cell's settings and the constraints "
+                                 "mask, nonnegative, self_connections, dale.")
 
 
-@click.command("train", epilog=_rules_help() + "\n\n" + cells_help())
+@click.command("train", cls=_RuleOptionsHelp)
 @click.argument("names", nargs=-1, required=True)
-@click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
-              help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
-                   "else the task's rule.")
-@click.option("--task", "task_name", default=None,
-              help=f"Task (default cdi; --rdm selects rdm): {', '.join(sorted(TASKS) + sorted(ENVIRONMENTS))} "
-                   "(ibl is closed-loop); a comma list (one network, all tasks), FILE.py:Class "
-                   "or neurogym:ENV_ID.")
-@click.option("--N", "contexts", type=count(1024), default=None, help="Number of contexts K of the N-CDI task.")
+@click.option("--rule", type=rule_choice(), default=None,
+              show_default="from the name's prefix, else the task's",
+              help="Learning rule (prefixes: bptt/bp, ga, ff, force, hebb; listed below).")
+@click.option("--task", "task_name", default=None, show_default="cdi", shell_complete=task_names,
+              help="Task: a registered name (listed below; --rdm selects rdm; ibl is "
+                   "closed-loop), a comma list (one network, all tasks), FILE.py:Class or "
+                   "neurogym:ENV_ID.")
+@click.option("--N", "contexts", type=count(1024), default=None, show_default="2",
+              help="Number of contexts K of the N-CDI task (cdi only; not the number of units: "
+                   "see --n-rec).")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=NON_NEGATIVE, default=None,
+              show_default="0.5",
               help="Standard deviation of the task's input noise (the original README called "
-                   "it a variance; it multiplies N(0, 1) samples). Default 0.5.")
-@click.option("-m", "--mean", "coherence_max", type=FINITE, default=None,
-              help="Upper bound of the coherence μ ~ U[0, m) (default 0.1857).")
-@click.option("--bits", type=count(1024), default=None, help="Number of bits of the flipflop task.")
-@click.option("--task-opt", multiple=True, metavar="KEY=VALUE", help="Any other task setting.")
+                   "it a variance; it multiplies N(0, 1) samples).")
+@click.option("-m", "--coherence-max", "--mean", "coherence_max", type=FINITE, default=None,
+              show_default="0.1857",
+              help="Upper bound m of the coherence μ ~ U[0, m) (not a mean: --mean is the "
+                   "original program's name for it).")
+@click.option("--bits", type=count(1024), default=None, show_default="3",
+              help="Number of bits of the flipflop task.")
+@click.option("--task-opt", multiple=True, metavar="KEY=VALUE",
+              help="Any other task setting, e.g. --task-opt steps=300.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
-@click.option("--seeds", default=None,
-              help="Train one model per seed, e.g. 1-20, as ONE batched run with bptt (one run "
-                   "per seed with other rules); NAME gets a _sSEED suffix and NAME.groups.txt "
-                   "lists them for svcca/topology.")
-@click.option("--n-rec", type=count(65536), default=None, help="Number of recurrent units (default: the task's, else 50).")
-@click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
-@click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
-@click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
-@click.option("--alpha", type=FINITE, default=None, help="Euler factor dt/τ.")
-@click.option("--noise-in", type=NON_NEGATIVE, default=None, help="Network input noise σ_in (√(2/α) convention).")
-@click.option("--noise-rec", type=NON_NEGATIVE, default=None, help="Recurrent noise σ_rec (√(2/α) convention).")
-@click.option("--init", default=None, help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
-@click.option("--g", type=NON_NEGATIVE, default=None, help="Gain of the recurrent initialisation.")
-@click.option("--train", "trainable", default=None,
+@click.option("--seeds", default=None, metavar="RANGE",
+              help="Train one model per seed, e.g. 1-20 or 1,3,5, as ONE batched run with bptt "
+                   "(one run per seed with other rules); NAME gets a _sSEED suffix and "
+                   "NAME.groups.txt lists them for svcca/topology.")
+@click.option("--n-rec", type=count(65536), default=None,
+              show_default="the task's, else 50", help="Number of recurrent units.")
+@click.option("--preset", type=preset_choice(), default=None, show_default="the rule's",
+              help="Network preset.")
+@click.option("--phi", type=nonlinearity_choice(), default=None, show_default="the preset's",
+              help="Rate nonlinearity φ.")
+@click.option("--readout", type=click.Choice(["x", "phi"]), default=None,
+              show_default="the preset's", help="Read out x or φ(x).")
+@click.option("--alpha", type=FINITE, default=None, show_default="the preset's",
+              help="Euler factor dt/τ.")
+@click.option("--noise-in", type=NON_NEGATIVE, default=None, show_default="the preset's",
+              help="Network input noise σ_in (√(2/α) convention).")
+@click.option("--noise-rec", type=NON_NEGATIVE, default=None, show_default="the preset's",
+              help="Recurrent noise σ_rec (√(2/α) convention).")
+@click.option("--init", default=None, show_default="the preset's",
+              help="Initialisation: mcmahan, gaussian, spectral, fullforce, miconi.")
+@click.option("--g", type=NON_NEGATIVE, default=None, show_default="the preset's",
+              help="Gain of the recurrent initialisation.")
+@click.option("--train", "trainable", default=None, show_default="the rule's",
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
-@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
+              show_default="the preset's", help="Floating-point precision of the network.")
 @network_options
-@click.option("--max-iters", type=count(10**9), default=None, help="Budget of iterations/generations/trials.")
+@click.option("--max-iters", type=count(10**9), default=None, show_default="the rule's",
+              help="Training budget in the rule's units: iterations (bptt), generations (ga), "
+                   "trials (ff, force), updates (hebb).")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
 @click.option("--stop", "stop_specs", multiple=True, metavar="RULE",
+              show_default="the task's: 'val_accuracy>=0.9 for 10' where there is a correct answer",
               help="Stopping rule, repeatable; any that fires stops: 'val_mse<=0.03 for 5', "
-                   "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'. Default: the task's "
-                   "('val_accuracy>=0.9 for 10' for tasks with a correct answer).")
-@click.option("--stop-threshold", type=FRACTION, default=None,
-              help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW' (default 0.9).")
-@click.option("--stop-window", type=count(10**6), default=None,
-              help="Window of --stop-threshold (default 10).")
-@click.option("--validate-from", type=FRACTION, default=None,
+                   "'val_mse plateau 20 [MIN_DELTA]', 'iterations 5000'.")
+@click.option("--stop-threshold", type=FRACTION, default=None, show_default="0.9",
+              help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW'.")
+@click.option("--stop-window", type=count(10**6), default=None, show_default="10",
+              help="Window of --stop-threshold: consecutive validations that must reach it.")
+@click.option("--validate-from", type=FRACTION, default=None, show_default="the task's, else 0.75",
               help="Validate only once the training-batch accuracy reaches this (a skipped "
-                   "check counts as failed, so stopping is never earlier). Default: the task's, "
-                   "else 0.75.")
+                   "check counts as failed, so stopping is never earlier).")
 @click.option("--validate-every", type=count(10**9), default=None,
-              help="Validate every K units of progress (stopping windows count checks). "
-                   "Default: the task's, else 1.")
+              show_default="the task's, else 1",
+              help="Validate every K units of progress (stopping windows count checks).")
 @click.option("--validation-trials", type=click.IntRange(20, 10**6), default=None,
-              help="Size of the held-out validation set. Default: the task's, else 2000.")
+              show_default="the task's, else 2000", help="Size of the held-out validation set.")
+@click.option("--log-every", type=click.FloatRange(min=0), default=None,
+              show_default=f"a live line on a terminal, else every {DEFAULT_LOG_EVERY:g} s",
+              help="Seconds between plain progress lines on stderr (0: every unit of progress).")
 @click.option("--checkpoint-every", type=click.IntRange(min=0), default=0, metavar="K",
+              show_default="no checkpoints",
               help="Write NAME.ckpt.h5 (atomically) every K iterations (bptt).")
 @click.option("--resume", is_flag=True,
               help="Continue from NAME.ckpt.h5 where it exists (its stored configuration "
@@ -101,7 +132,7 @@ def _rules_help() -> str:
                    "uninterrupted run.")
 @click.option("--tensorboard", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Write TensorBoard scalars to DIR/NAME (needs the tensorboard extra).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
+@existing_options("the model file")
 @device_option
 @models_dir_option
 @json_option
@@ -115,21 +146,36 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             no_self_connections: bool, net_opts: tuple[str, ...], max_iters: int | None,
             rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
             stop_window: int | None, validate_from: float | None, validate_every: int | None,
-            validation_trials: int | None, checkpoint_every: int, resume: bool,
-            tensorboard: str | None, overwrite: bool, device: str,
+            validation_trials: int | None, log_every: float | None, checkpoint_every: int,
+            resume: bool, tensorboard: str | None, overwrite: bool, keep: bool,
+            device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
 
+    Defaults replicate McMahan et al. 2021. Progress goes to stderr: a live line on a
+    terminal, plain log lines otherwise (see --log-every; -q for none). An existing model
+    file needs --overwrite or --keep.
+
     \b
     Examples:
-      rnntool train bptt_0050 -v 0.5 --N 2
+      rnntool train bptt_mine -v 0.5 --N 2
       rnntool train bptt_rdm -v 0.5 --rdm
-      rnntool train x --rule ga --N 2 --opt population=30
+      rnntool train ga_mine --N 2 --opt population=30 --log-every 10
+      rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2
+      rnntool train gru_1 --task flipflop --bits 3 --cell gru
       rnntool train ens --seeds 1-20 -v 0.5 --N 2     # one batched run, 20 files + ens.groups.txt
-      rnntool train mt --task flipflop --stop "val_mse<=0.03 for 5" --checkpoint-every 500
-      rnntool train mt --resume
+      rnntool train mt --task flipflop --checkpoint-every 500; rnntool train mt --task flipflop --resume
     """
+    from rnntool.cli.network_options import network_overrides
+    from rnntool.engine.tensorboard_log import require_tensorboard
+    from rnntool.envs import ENVIRONMENTS
+    from rnntool.errors import ConfigError, RunFailedError
+    from rnntool.progress import ProgressSettings
+    from rnntool.storage import expand_stdin
+    from rnntool.tasks import TASKS, make_task
+    from rnntool.training import TrainSettings
+
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
     task_name = "rdm" if rdm else (task_name or "cdi")
@@ -176,15 +222,25 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     for label, members in _units(expand_stdin(names, sys.stdin), seed, seeds):
         # everything is checked before the first model trains
         run = _plan(label, members, task, rule, rule_opts_given, max_iters, n_rec, preset,
-                    overrides, settings, models_dir, overwrite, resume, checkpoint_every)
+                    overrides, settings, models_dir, resume, checkpoint_every)
         for path in run.paths:
             if path.resolve() in targets:
                 raise ConfigError(f"{path} is named twice")
             targets.add(path.resolve())
-        runs.append(run)
+        computes = [must_compute(p.exists(), str(p), overwrite, keep) for p in run.paths]
+        runs.append((run, all(computes) or run.checkpointer is not None and resume))
     paths, summaries, failures = [], [], []
-    for run in runs:
-        written = _execute(run, tensorboard, quiet)
+    for run, compute in runs:
+        if not compute:
+            if not quiet:
+                stderr.print(f"{run.label}: kept the existing model file(s)")
+            paths.extend(run.paths)
+            summaries.extend({"path": str(p), "kept": True} for p in run.paths)
+            if not as_json:
+                emit(run.paths)
+            continue
+        progress = None if quiet else ProgressSettings(stderr, log_every, run.label)
+        written = _execute(run, tensorboard, progress, quiet)
         for path, record, failure in written:
             failures += [failure] if failure else []
             if record is None:
@@ -195,7 +251,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                 stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
                              f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
                              f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
-            summaries.append({"path": str(path), **{k: t[k] for k in (
+            summaries.append({"path": str(path), "kept": False, **{k: t[k] for k in (
                 "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
         new = [p for p, r, _ in written if r is not None]
         new += [run.group_file] if run.group_file and new else []
@@ -227,8 +283,18 @@ class _Run:
 def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | None,
           rule_opts: dict[str, Any], max_iters: int | None, n_rec: int | None, preset: str | None,
           overrides: dict[str, Any], settings: TrainSettings, models_dir: str | None,
-          overwrite: bool, resume: bool, checkpoint_every: int) -> _Run:
+          resume: bool, checkpoint_every: int) -> _Run:
     """Resolve and check everything a run needs before any training starts."""
+    from rnntool.cli.train_checks import check_network_size
+    from rnntool.engine.checkpoint import Checkpointer, checkpoint_path, read_checkpoint
+    from rnntool.errors import ConfigError
+    from rnntool.network import NetworkConfig
+    from rnntool.network.cells import make_cell
+    from rnntool.rules import check_rule_cell, get_rule
+    from rnntool.storage import output_path
+    from rnntool.tasks import task_from_config
+    from rnntool.training import TrainSettings, check_checkpointing, network_for, rule_for, stopping_for
+
     ensemble = len(members) > 1 or members[0][0] != label
     ckpt = checkpoint_path(output_path(label, models_dir))
     state = read_checkpoint(ckpt) if resume and ckpt.exists() else None
@@ -259,9 +325,6 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
             raise ConfigError(f"seed {job_seed} of {name} does not fit in 64 bits")
     check_network_size(net_config, learning_rule)
     paths = [output_path(name, models_dir) for name, _ in members]
-    for path in paths:
-        if path.exists() and not overwrite:
-            raise ConfigError(f"{path} exists; pass --overwrite to replace it")
     stopping_for(task, learning_rule, run_settings)
     learning_rule.check_network(net_config)
     checkpointer = None
@@ -277,24 +340,31 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
                 learning_rule, net_config, run_settings, checkpointer, group)
 
 
-def _execute(run: _Run, tensorboard: str | None,
+def _execute(run: _Run, tensorboard: str | None, progress: ProgressSettings | None,
              quiet: bool) -> list[tuple[Path, ModelRecord | None, str | None]]:
     """Train one run and write its models; per model (path, record or None if not written,
     failure message or None)."""
-    console = None if quiet else stderr
+    from rnntool.cli.train_checks import finish_record
+    from rnntool.engine.ensemble import train_ensemble, write_group_file
+    from rnntool.engine.tensorboard_log import TensorBoardLogger
+    from rnntool.storage import write_model
+    from rnntool.training import train
+
     logger = (TensorBoardLogger(Path(tensorboard) / run.label, len(run.names))
               if tensorboard else None)
     if not quiet:
         what = (f"{len(run.seeds)} seeds {run.seeds[0]}…{run.seeds[-1]}" if len(run.seeds) > 1
                 else f"seed {run.seeds[0]}")
-        stderr.print(f"training [bold]{run.label}[/]: rule {run.rule.name}, task {run.task.name}, "
-                     f"N={run.net_config.n_rec}, {what}")
+        contexts = f" ({run.task.n_contexts} contexts)" if run.task.name == "cdi" else ""
+        stderr.print(f"training [bold]{run.label}[/]: rule {run.rule.name}, task {run.task.name}"
+                     f"{contexts}, {run.net_config.n_rec} units, {what}, at most "
+                     f"{run.rule.max_iters} {run.rule.unit}s")
     if run.group_file is None:
-        records = [train(run.names[0], run.task, run.rule, run.net_config, run.settings, console,
+        records = [train(run.names[0], run.task, run.rule, run.net_config, run.settings, progress,
                          run.checkpointer, logger)]
     else:
         records = train_ensemble(run.names, run.seeds, run.task, run.rule, run.net_config,
-                                 run.settings, console, run.checkpointer, logger)
+                                 run.settings, progress, run.checkpointer, logger)
     written = []
     for path, record in zip(run.paths, records):
         kept, failure = finish_record(path, record, write_model)

@@ -18,8 +18,8 @@ import torch
 from rich.console import Console
 
 from rnntool.engine.metrics import available_metrics, improves
-from rnntool.engine.progress import ProgressDisplay
 from rnntool.engine.stopping import StopCriteria
+from rnntool.progress import ProgressSettings, TrainingProgress, training_progress
 from rnntool.engine.validation import ValidationSet
 from rnntool.network.ctrnn import CTRNN
 from rnntool.tasks.base import Task
@@ -64,7 +64,7 @@ class Monitor:
     validation: ValidationSet
     stopping: StopCriteria
     unit: str = "iteration"
-    console: Console | None = None
+    console: Console | ProgressSettings | None = None
     members: int = 1
     validate_every: int = 1
     logger: ScalarLogger | None = None
@@ -73,7 +73,7 @@ class Monitor:
     metric_names: list[str] = field(init=False)
     _elapsed: float = 0.0
     _start: float = field(default_factory=time.perf_counter)
-    _display: ProgressDisplay | None = None
+    _display: TrainingProgress | None = None
 
     def __post_init__(self) -> None:
         self.metric_names = available_metrics(self.task)
@@ -86,8 +86,8 @@ class Monitor:
 
     def __enter__(self) -> "Monitor":
         if self.console is not None:
-            self._display = ProgressDisplay(self.console, self.stopping.max_iters, self.unit,
-                                            self.primary)
+            self._display = training_progress(self.console, self.stopping.max_iters, self.unit,
+                                              self.primary)
         self._start = time.perf_counter()
         return self
 
@@ -174,11 +174,11 @@ class Monitor:
     def _show(self, active: list[int], iteration: int) -> None:
         if self._display is None:
             return
-        h = self.tracks[active[0]].history
+        track = self.tracks[active[0]]
+        h = track.history
         self._display.update(iteration, h["loss"][-1], h.get("train_accuracy", [float("nan")])[-1],
-                             self.tracks[active[0]].best_value,
-                             iteration / max(self.seconds, 1e-9),
-                             int((~self.stopped).sum()), self.members)
+                             h.get(self.primary, [float("nan")])[-1], track.best_value,
+                             track.stopping, int((~self.stopped).sum()), self.members)
 
     # results --------------------------------------------------------------------------------
     def best_network(self, net: CTRNN, member: int = 0, track: int = 0) -> CTRNN:

@@ -122,10 +122,10 @@ MICONI_CLAMPS = ((1, 10, 11), (1.0, 1.0, -1.0))
 
 PRESETS: Registry[dict[str, Any]] = Registry("network preset")
 for _name, _settings in {
-    # Seed 002 BPTT/GA: x ← (1−α)x + α(W_in u + W_rec(1 + tanh x) + b), y = W_out x.
+    # McMahan et al. 2021 BPTT/GA: x ← (1−α)x + α(W_in u + W_rec(1 + tanh x) + b), y = W_out x.
     "mcmahan": dict(phi="one_plus_tanh", readout="x", output_nonlinearity="none",
                     init="mcmahan", x0_std=0.3, alpha=0.1),
-    # Seed 002 full-FORCE: tanh dynamics, y = tanh(W_out tanh x); W_rec and W_out start at 0.
+    # McMahan et al. 2021 full-FORCE: tanh dynamics, y = tanh(W_out tanh x); W_rec and W_out start at 0.
     "fullforce": dict(phi="tanh", readout="phi", output_nonlinearity="tanh",
                       init="fullforce", x0_std=1.0, alpha=0.1),
     # Miconi (2017): tanh dynamics, output = r of unit 0, bias units 1, 10, 11 clamped.

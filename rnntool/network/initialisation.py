@@ -1,4 +1,4 @@
-"""Weight initialisations: seed 002's, full-FORCE's, Miconi's, Gaussian g/√N, spectral radius.
+"""Weight initialisations: McMahan et al. 2021's, full-FORCE's, Miconi's, Gaussian g/√N, spectral radius.
 
 Every draw comes from the ``torch.Generator`` passed in, so one seed fixes all weights.
 """
@@ -40,7 +40,7 @@ def initial_parameters(cfg: NetworkConfig, gen: torch.Generator) -> dict[str, Te
     """Draw one network's parameters (no member dimension) following ``cfg.init``.
 
     - ``mcmahan``: W_in ~ N(0, 0.5²), W_rec ~ (g²/50)·N(0, 1), W_out ~ N(0, 0.1²), b = 0
-      (seed 002; the 50 is the original's literal, not N).
+      (McMahan et al. 2021; the 50 is the original's literal, not N).
     - ``fullforce``: W_in ~ N(0, 0.5²), W_rec = 0, W_out = 0 (RLS learns both).
     - ``miconi``: W_in ~ U[−1, 1] with the output units' rows zero, W_rec ~ g·N(0, 1)/√N,
       output i reads the i-th unclamped unit (unit 0 first), x0 ~ 0.1·U[−1, 1].

@@ -7,37 +7,58 @@ import numpy as np
 import torch
 
 from rnntool.models import Model
+from rnntool.plotting.task_view import condition_text, input_names, trial_classes
 from rnntool.seeding import Seeds
+from rnntool.tasks.base import Batch
+
+
+def example_trials(model: Model, trials: int, gen: torch.Generator) -> Batch:
+    """``trials`` seeded trials with as many different conditions as possible (context and
+    target sign, or final bit pattern): the first trial of each condition, in a pool of 64."""
+    pool = model.task.sample(64, gen)
+    classes, _ = trial_classes(pool)
+    context = pool.conditions.get("context")
+    key = classes * 1000 + (context.numpy() if context is not None else 0)
+    first = [int(np.flatnonzero(key == k)[0]) for k in dict.fromkeys(key.tolist())]
+    chosen = (first + [i for i in range(64) if i not in first])[:trials]
+    return pool.subset(torch.tensor(chosen))
 
 
 def trials_figure(model: Model, trials: int = 3) -> plt.Figure:
-    """Inputs (left) and outputs against targets (right) of a few seeded example trials."""
+    """Inputs (left, by meaning) and outputs against targets (right) of a few seeded
+    example trials with different conditions, each row titled with its condition."""
     gen = Seeds(model.record.seed).generator("analysis")
-    batch = model.task.sample(trials, gen)
+    batch = example_trials(model, trials, gen)
+    trials = len(batch)
     net = model.network
     with torch.no_grad():
         out = net.simulate(batch.inputs, net.initial_state(trials, gen), gen).outputs[0].numpy()
     inputs, targets, mask = batch.inputs.numpy(), batch.targets.numpy(), batch.mask.numpy()
+    names = input_names(model.task)
     steps = np.arange(inputs.shape[1])
-    fig, axes = plt.subplots(trials, 2, figsize=(11, 2.3 * trials), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(trials, 2, figsize=(11, 2.5 * trials), sharex=True, squeeze=False)
     in_colours = plt.get_cmap("tab10")(np.arange(inputs.shape[2]) % 10)
     out_colours = plt.get_cmap("Dark2")(np.arange(out.shape[2]) % 8)
     for i in range(trials):
         left, right = axes[i]
         for c in range(inputs.shape[2]):
-            left.plot(steps, inputs[i, :, c], color=in_colours[c], lw=0.8, label=f"input {c}")
+            left.plot(steps, inputs[i, :, c], color=in_colours[c], lw=0.8, label=names[c])
         for c in range(out.shape[2]):
-            right.plot(steps, out[i, :, c], color=out_colours[c], lw=1.5, label=f"output {c}")
-            masked = np.where(mask[i, :, c] > 0, targets[i, :, c], np.nan)
-            right.plot(steps, masked, color=out_colours[c], ls="--", lw=1.2, marker="." if
-                       np.isfinite(masked).sum() < 10 else None, label=f"target {c}")
-        left.set_ylabel(f"trial {i + 1}")
-    axes[0, 0].set_title("inputs")
-    axes[0, 1].set_title("outputs (solid) and targets where scored (dashed)")
+            label = f"output {c}" if out.shape[2] > 1 else "output"
+            right.plot(steps, out[i, :, c], color=out_colours[c], lw=1.5, label=label)
+            scored = mask[i, :, c] > 0
+            right.plot(steps[scored], targets[i, scored, c], ls="", marker="o", ms=2.5,
+                       color=out_colours[c], alpha=0.6,
+                       label=f"target {c}" if out.shape[2] > 1 else "target")
+        left.set_ylabel("input")
+        right.set_ylabel("output")
+        left.set_title(f"trial {i + 1}: {condition_text(model.task, batch, i)}", fontsize=9,
+                       loc="left")
+    axes[0, 1].set_title("outputs (lines) and targets where scored (dots)", fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("time step" if net.cell.alpha is None else f"time step (α = {net.cell.alpha:g})")
-    for ax in axes[0]:
-        ax.legend(fontsize=7, ncol=2, loc="upper left")
+    axes[0, 0].legend(fontsize=7, ncol=2, loc="best")
+    axes[0, 1].legend(fontsize=7, ncol=2, loc="best")
     fig.suptitle(f"{model.record.name}: example {model.task.name} trials")
     fig.tight_layout()
     return fig
@@ -69,19 +90,38 @@ def loss_figure(model: Model) -> plt.Figure:
 
 
 def psychometric_figure(model: Model) -> plt.Figure:
-    """P(choice > 0) against the signed coherence on channel 0, one curve per cued context."""
-    psy = model.record.evaluation["psychometric"]
+    """P(choice > 0) against the signed coherence on channel 0, one curve per cued context
+    (the in-context curve: channel 0 attended; the others: channel 0 to be ignored), with
+    binomial standard errors and the training range of coherences marked."""
+    evaluation = model.record.evaluation
+    psy = evaluation["psychometric"]
     coherences, curves = np.asarray(psy["coherences"]), np.atleast_2d(psy["fraction_positive"])
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    counts = np.atleast_2d(psy.get("decided_trials", np.full(curves.shape, evaluation.get("trials", 0))))
+    errors = np.sqrt(curves * (1 - curves) / np.maximum(counts, 1))
+    fig, ax = plt.subplots(figsize=(6.2, 4.6))
     colours = plt.get_cmap("tab10")(np.arange(curves.shape[0]) % 10)
     for k, curve in enumerate(curves):
-        label = (f"context {k} cued" + (" (channel 0 attended)" if k == 0 else "")
-                 if curves.shape[0] > 1 else "RDM")
-        ax.plot(coherences, curve, "o-", color=colours[k], label=label)
+        if curves.shape[0] == 1:
+            label = "RDM" if model.task.name == "rdm" else "P(choice > 0)"
+        elif k == 0:
+            label = "context 0 cued: in context (channel 0 attended)"
+        else:
+            label = f"context {k} cued: out of context (channel 0 ignored)"
+        ax.errorbar(coherences, curve, yerr=errors[k], fmt="o-", ms=4, capsize=2.5,
+                    color=colours[k], label=label)
+    bound = getattr(model.task, "coherence_max", None)
+    if bound is not None and np.abs(coherences).max() > bound:
+        edge = np.abs(coherences).max() * 1.08
+        for lo, hi in ((-edge, -bound), (bound, edge)):
+            ax.axvspan(lo, hi, color="0.9", zorder=0)
+        ax.text(bound, 0.03, f" beyond training\n |μ| < {bound:g}", fontsize=7, color="0.35")
+        ax.set_xlim(-edge, edge)
     ax.axhline(0.5, color="k", lw=0.6, ls=":")
     ax.axvline(0.0, color="k", lw=0.6, ls=":")
+    n = int(counts.min()) if counts.size else 0
     ax.set(xlabel="signed coherence on channel 0", ylabel="P(choice > 0)", ylim=(-0.02, 1.02),
-           title=f"{model.record.name}: psychometric curves")
-    ax.legend(fontsize=8)
+           title=f"{model.record.name}: psychometric curves (≥ {n} decided trials per point, ± 1 s.e.)")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig

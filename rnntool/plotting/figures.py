@@ -15,10 +15,11 @@ from rnntool.models import Model, load_model
 from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
 from rnntool.plotting.ibl import stored_behaviour_figure
-from rnntool.plotting.style import FORMATS, save
-from rnntool.plotting.task_kinds import TASK_KINDS, WHY, task_draw, task_kinds
+from rnntool.plotting.kinds import FORMATS, MODEL_KINDS
+from rnntool.plotting.style import save
+from rnntool.plotting.task_kinds import WHY, task_draw, task_kinds
 
-KINDS = ("trials", "pca", "eigen", "loss", "psychometric", "behaviour") + TASK_KINDS
+KINDS = MODEL_KINDS
 
 
 def applicable_kinds(model: Model) -> list[str]:

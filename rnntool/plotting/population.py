@@ -12,10 +12,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rnntool.errors import ConfigError  # noqa: E402
+from rnntool.plotting.kinds import POPULATION_KINDS  # noqa: E402
 from rnntool.storage.atomic import atomic_path  # noqa: E402
 from rnntool.storage.population_file import read_population  # noqa: E402
 
-KINDS = ("distances", "mds")
+KINDS = POPULATION_KINDS
 
 
 def plot_population_file(path: Path, kinds: list[str] | None, out_dir: Path, fmt: str) -> list[Path]:
@@ -77,19 +78,46 @@ def _distance_figure(attrs: dict, tree: dict) -> plt.Figure:
 
 
 def _mds_figure(attrs: dict, tree: dict) -> plt.Figure:
+    """MDS embedding coloured by group, every model named; models at (nearly) the same place
+    share one marker named "a = b"; models with a stored warning get a red ring."""
     _, labels, groups = _group_order(tree)
     coords = np.asarray(tree["embedding"]["mds"])
+    names = [str(n) for n in tree["models"]["names"]]
+    warned = np.array([bool(str(w)) for w in tree["models"].get("warnings", [""] * len(names))])
     colours = _colours(labels)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
     for g in labels:
         pts = coords[groups == g]
-        ax.scatter(pts[:, 0], pts[:, 1], s=45, color=colours[g], label=g, edgecolor="black",
-                   linewidth=0.5)
+        ax.scatter(pts[:, 0], pts[:, 1], s=55, color=colours[g], label=g, edgecolor="black",
+                   linewidth=0.5, zorder=3)
+    if warned.any():
+        ax.scatter(coords[warned, 0], coords[warned, 1], s=140, facecolors="none",
+                   edgecolors="tab:red", linewidths=1.5, zorder=2,
+                   label="model with a warning (see the file)")
+    scale = float(np.ptp(coords, axis=0).max()) if len(coords) > 1 else 1.0
+    for text, (x, y) in _place_names(coords, names, 0.01 * max(scale, 1e-12)):
+        ax.annotate(text, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
     silhouette = float(tree["embedding"].get("silhouette", math.nan))
+    stress = float(tree["embedding"].get("stress", math.nan))
     text = "undefined" if math.isnan(silhouette) else f"{silhouette:.3f}"
-    ax.set_title(f"MDS of {attrs.get('metric', '')} distances (silhouette {text})")
+    ax.set_title(f"MDS of {attrs.get('metric', '')} distances\n(silhouette {text}, "
+                 f"stress {stress:.3g})", fontsize=10)
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
     ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(title="group", frameon=False)
+    ax.legend(title="group", frameon=False, fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.02, 1.0))
     return fig
+
+
+def _place_names(coords: np.ndarray, names: list[str], tol: float) -> list[tuple[str, np.ndarray]]:
+    """Names to write next to the points, coincident points (closer than ``tol``) joined."""
+    placed: list[tuple[list[str], np.ndarray]] = []
+    for name, xy in zip(names, coords):
+        for members, where in placed:
+            if np.linalg.norm(where - xy) <= tol:
+                members.append(name)
+                break
+        else:
+            placed.append(([name], xy))
+    return [(" = ".join(members), where) for members, where in placed]

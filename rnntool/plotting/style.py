@@ -12,9 +12,11 @@ import numpy as np  # noqa: E402
 
 from rnntool.storage import atomic_path  # noqa: E402
 
-FORMATS = ("png", "pdf", "svg")
-#: Trajectory colours by the sign of the trial's target (blue +, red −, grey 0).
-SIGN_COLOURS = {1: "tab:blue", -1: "tab:red", 0: "0.5"}
+#: Colour maps of the constant inputs of each cued context (shade = input value).
+CONTEXT_MAPS = ("Blues", "Oranges", "Greens", "Purples", "Greys", "YlOrBr")
+#: Trajectory colours by class (target +, target −, …), distinct from the context maps.
+CLASS_COLOURS = ("#c2185b", "#00897b", "#7b1fa2", "#f9a825", "#5d4037", "#0277bd", "#9e9d24",
+                 "#e64a19")
 
 
 def save(fig: plt.Figure, target: Path, fmt: str) -> Path:
@@ -25,11 +27,8 @@ def save(fig: plt.Figure, target: Path, fmt: str) -> Path:
     return target
 
 
-def input_colours(count: int) -> np.ndarray:
-    """One colour per constant input (RGBA rows), from a perceptually ordered map."""
-    if count == 1:
-        return np.array([[0.1, 0.1, 0.1, 1.0]])
-    cmap = plt.get_cmap("viridis" if count > 10 else "tab10")
-    if count > 10:
-        return cmap(np.linspace(0.0, 0.95, count))
-    return cmap(np.arange(count) % 10)
+def class_colours(count: int) -> list:
+    """One colour per trajectory class."""
+    if count <= len(CLASS_COLOURS):
+        return list(CLASS_COLOURS[:count])
+    return list(plt.get_cmap("tab20")(np.arange(count) % 20))

@@ -1,4 +1,5 @@
-"""The task suites' figure kinds of ``rnntool plot``: psychometric-grid, attractors, sweep."""
+"""Drawing the task suites' figure kinds of ``rnntool plot`` (listed in ``rnntool.plotting.kinds``):
+psychometric-grid, attractors, sweep."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from rnntool.models import Model
 from rnntool.plotting.task_figures import attractor_figure, psychometric_grid_figure, sweep_figure_of
 from rnntool.storage import list_groups
 
-TASK_KINDS = ("psychometric-grid", "attractors", "sweep")
 WHY = {"psychometric-grid": "no CDDM psychometric grid; run rnntool evaluate on a cddm model",
        "attractors": "no traced attractors; run rnntool fixedpoints --trace line|ring first",
        "sweep": "no fixed points along a sweep; run rnntool fixedpoints --sweep A:B first"}

@@ -16,7 +16,7 @@ from rnntool.rules.genetic import GeneticAlgorithm
 from rnntool.rules.hebbian import Hebbian
 
 RULES: Registry[type[LearningRule]] = Registry("learning rule")
-#: Model-name prefixes that select a rule (seed 002's naming convention).
+#: Model-name prefixes that select a rule (McMahan et al. 2021's naming convention).
 PREFIXES: dict[str, str] = {"bptt": "bptt", "bp": "bptt"}
 
 

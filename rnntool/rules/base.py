@@ -48,7 +48,7 @@ class LearningRule(ABC):
 
     @classmethod
     def task_defaults(cls, task: Task) -> dict[str, Any]:
-        """Hyper-parameter defaults that depend on the task (seed 002 varies some by task)."""
+        """Hyper-parameter defaults that depend on the task (McMahan et al. 2021 varies some by task)."""
         return {}
 
     @classmethod

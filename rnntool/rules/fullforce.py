@@ -1,4 +1,4 @@
-"""full-FORCE (DePasquale et al. 2018), as seed 002's ``ff``."""
+"""full-FORCE (DePasquale et al. 2018), as McMahan et al. 2021's ``ff``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class FullForce(OnlineRLSRule):
     r = φ(x) of the task network and r_D of the target network, every update moves
     W_rec r towards J_D r_D + u_target·c + u_hint·c and W_out r towards the target
     (0 at step 0, c afterwards), with one shared P = I/``alpha_rls`` per attempt.
-    Seed 002 defaults: α_ff = 10⁴ (CDI) or 5·10⁴ (RDM), updates at step 0 and from step
+    McMahan et al. 2021 defaults: α_ff = 10⁴ (CDI) or 5·10⁴ (RDM), updates at step 0 and from step
     200, 5000 trials per attempt; a failed attempt resets W_rec and W_out to 0 and draws
     a new target network (at most ``max_attempts``, where the original had no limit).
     One trial at a time: each update depends on all earlier ones.

@@ -1,4 +1,4 @@
-"""Genetic algorithm over a population held as one batched network (seed 002's ``ga``)."""
+"""Genetic algorithm over a population held as one batched network (McMahan et al. 2021's ``ga``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 from rnntool.tasks.evidence import RDM
 
-#: The weights seed 002 mutates; the bias is never mutated.
+#: The weights McMahan et al. 2021 mutates; the bias is never mutated.
 MUTATED = ("W_in", "W_rec", "W_out")
 
 
@@ -29,7 +29,7 @@ class GeneticAlgorithm(LearningRule):
     loss. The ``elite`` best become parents: child 0 is the unmutated best, every other child
     copies a parent drawn uniformly (optionally mixed entry by entry with a second parent,
     with probability ``crossover``) and adds N(0, ``sigma``²) to every entry of the
-    ``mutate`` weights. Seed 002 defaults: population 20 (CDI) or 50 (RDM), 5 parents,
+    ``mutate`` weights. McMahan et al. 2021 defaults: population 20 (CDI) or 50 (RDM), 5 parents,
     σ = 0.005, no crossover, at most 2000 generations. ``resample = false`` keeps one batch
     for the whole run.
     """
@@ -118,7 +118,7 @@ def fitness(population: CTRNN, task: Task, batch: Batch,
             noise: torch.Generator) -> tuple[Tensor, Tensor]:
     """Batch-mean loss of every member, (K,), and the outputs the loss reads, (K, B, T', 1).
 
-    All members start from the same initial-state draw, as in seed 002. For tasks that
+    All members start from the same initial-state draw, as in McMahan et al. 2021. For tasks that
     score only the first and last steps the run keeps just those two outputs.
     """
     cfg = population.config

@@ -1,4 +1,4 @@
-"""Evidence-integration decision tasks of seed 002: RDM and (N-)CDI.
+"""Evidence-integration decision tasks of McMahan et al. 2021: RDM and (N-)CDI.
 
 Sensory channel k carries s_k·μ + σ·ξ_k(t) with s_k = ±1, one coherence μ ~ U[0, μ_max) per
 trial shared by all channels, ξ white noise, and σ the input-noise standard deviation (the
@@ -20,7 +20,7 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, Task, check_positive
 from rnntool.tasks.static_inputs import evidence_inputs
 
-#: Seed 002's psychometric coherences: 2 × {±0.009, ±0.036, ±0.09, ±0.15}, sorted.
+#: McMahan et al. 2021's psychometric coherences: 2 × {±0.009, ±0.036, ±0.09, ±0.15}, sorted.
 PSYCHOMETRIC_COHERENCES = (-0.30, -0.18, -0.072, -0.018, 0.018, 0.072, 0.18, 0.30)
 COHERENCE_MAX = 0.1857
 
@@ -118,7 +118,7 @@ class EvidenceTask(Task):
                           self._contexts(batch_size, generator), generator)
 
     def validation_batch(self, generator: torch.Generator, size: int = 2000) -> Batch:
-        """Seed 002's validation design: |μ| cycles through 20 levels from 0 to μ_max.
+        """McMahan et al. 2021's validation design: |μ| cycles through 20 levels from 0 to μ_max.
 
         The original used 0.1875 as the top level (not the training bound 0.1857) and
         counted zero-coherence trials as always right (N-CDI) or at chance (RDM); here the
@@ -140,7 +140,7 @@ class EvidenceTask(Task):
         return batch.conditions["coherence"] > 0
 
     def static_inputs(self, mode: str) -> tuple[np.ndarray, list[str]]:
-        """Seed 002's constant inputs (``large``, ``small``, ``sparse``) for fixed-point analysis."""
+        """McMahan et al. 2021's constant inputs (``large``, ``small``, ``sparse``) for fixed-point analysis."""
         return evidence_inputs(mode, self.n_contexts)
 
     def psychometric_batch(self, coherence: float, context: int, trials: int,

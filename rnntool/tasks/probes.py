@@ -1,6 +1,6 @@
 """Static probe inputs for comparing the hidden activity of different models.
 
-Seed 002 drives every model with the same constant, noise-free inputs: for RDM, 10 levels
+McMahan et al. 2021 drives every model with the same constant, noise-free inputs: for RDM, 10 levels
 evenly spaced in [−μ_max, μ_max]; for N-CDI, the same 10 levels on each context's sensory
 channel with that context's cue on and every other channel 0 (10·K conditions). Other tasks
 register their own probes with :func:`probe_inputs.register`.

@@ -1,6 +1,6 @@
 """Sets of constant inputs at which fixed points are sought, with readable labels.
 
-Seed 002's sets (``large``, ``small``, ``sparse``) are defined for RDM and for N-CDI with any
+McMahan et al. 2021's sets (``large``, ``small``, ``sparse``) are defined for RDM and for N-CDI with any
 number of contexts K (the original hard-coded K = 2 for ``large`` and ``sparse``). Values on
 one channel are ordered from 0 outward (0, −a, +a, −2a, …) and N-CDI rows are interleaved by
 context: row i·K + k holds value i on sensory channel k with cue k on.
@@ -23,7 +23,7 @@ def _outward(values: np.ndarray) -> np.ndarray:
 
 
 def rdm_levels(mode: str) -> np.ndarray:
-    """Seed 002's RDM static inputs for ``mode``."""
+    """McMahan et al. 2021's RDM static inputs for ``mode``."""
     if mode == "large":
         return _outward(np.array([0.5, 0.2, 0.0, -0.2, -0.5]))
     if mode == "small":
@@ -34,7 +34,7 @@ def rdm_levels(mode: str) -> np.ndarray:
 
 
 def cdi_levels(mode: str) -> np.ndarray:
-    """Seed 002's per-context levels on the attended channel for N-CDI."""
+    """McMahan et al. 2021's per-context levels on the attended channel for N-CDI."""
     grids = {"large": (0.4, 5), "small": (0.02, 21), "sparse": (0.02, 11)}
     if mode not in grids:
         raise ConfigError(f"unknown static-input mode {mode!r} (known: {', '.join(EVIDENCE_MODES)})")

@@ -1,6 +1,6 @@
 """SVCCA distance (Raghu et al. 2017): 1 − mean canonical correlation of SVD-reduced activity.
 
-Each model keeps the fewest SVD components explaining ``keep`` of its variance (seed 002:
+Each model keeps the fewest SVD components explaining ``keep`` of its variance (McMahan et al. 2021:
 95 %). The canonical correlations of two reduced data sets are the cosines of the principal
 angles between their column spaces, i.e. the singular values of U_aᵀU_b.
 """

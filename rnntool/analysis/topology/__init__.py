@@ -2,7 +2,7 @@
 
 Fixed points are read from the model files (``analyses/fixedpoints/<mode>_<method>``) and
 found and stored first where missing. Descriptors: ``graph`` (default; fixed-point graph
-compared with the Weisfeiler–Lehman kernel) and ``mcmahan`` (seed 002's input topology).
+compared with the Weisfeiler–Lehman kernel) and ``mcmahan`` (McMahan et al. 2021's input topology).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Seed 002's input-topology descriptor, made independent of the order points were found in.
+"""McMahan et al. 2021's input-topology descriptor, made independent of the order points were found in.
 
 For each fixed point, the first-input-channel values of the static inputs at which its
 ``neighbours`` nearest fixed points (itself first, Euclidean in state space) were found;
