@@ -64,6 +64,10 @@ def build() -> dict[str, Any]:
                   for name, cls in sorted(RULES.items())},
         "tasks": sorted(TASKS) + sorted(ENVIRONMENTS),
         "cells": sorted(CELLS),
+        "cell_help": {name: cls.summary + (" [" + "; ".join(
+            f"{k}={st.default} ({'/'.join(map(str, st.choices)) or st.type.__name__})"
+            for k, st in cls.settings.items()) + "]" if cls.settings else "")
+            for name, cls in sorted(CELLS.items())},
         "presets": sorted(PRESETS),
         "nonlinearities": sorted(NONLINEARITIES),
         "metrics": sorted(METRICS),

@@ -39,10 +39,10 @@ class _RuleOptionsHelp(click.Command):
         with formatter.section("Tasks (--task)"):
             formatter.write_text(", ".join(registry_names()["tasks"]) +
                                  "; or a comma list, FILE.py:Class, neurogym:ENV_ID.")
-        with formatter.section("Cells (--cell)"):
-            formatter.write_text(", ".join(registry_names()["cells"]) +
-                                 "; --net-opt KEY=VALUE sets a cell's settings and the constraints "
-                                 "mask, nonnegative, self_connections, dale.")
+        with formatter.section("Cells (--cell; --net-opt KEY=VALUE for their settings and the "
+                               "constraints mask, nonnegative, self_connections, dale)"):
+            formatter.write_dl([(f"{name}: ", text)
+                                for name, text in registry_names()["cell_help"].items()])
 
 
 @click.command("train", cls=_RuleOptionsHelp)
