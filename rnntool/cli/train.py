@@ -47,7 +47,9 @@ def _rules_help() -> str:
               help="Seed of every random draw; several names get seed, seed+1, …")
 @click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
 @click.option("--n-rec", type=count(65536), default=None, help="Number of recurrent units (default: the task's, else 50).")
-@click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn); default: the rule's.")
+@click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn, system-a); default: the task's, "
+                   "else the rule's. system-a draws its frozen W_rec (G) from its own seed, so all "
+                   "models of --seeds share one G and differ in W_in (I) and W_out (w).")
 @click.option("--phi", default=None, help="Rate nonlinearity: tanh, relu, softplus, one_plus_tanh.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None, help="Read out x or φ(x).")
 @click.option("--alpha", type=FINITE, default=None, help="Euler factor dt/τ.")
