@@ -14,7 +14,7 @@ from rnntool.errors import RnnToolError, RunFailedError
 #: command's name is the module's with '-' for '_'. They are imported only when used, so
 #: ``rnntool train`` does not pay for the analysis stack's imports.
 COMMAND_MODULES = ("train", "evaluate", "svcca", "topology", "fixedpoints", "plot", "import_miconi",
-                   "sweep")
+                   "sweep", "geometry")
 
 
 class LazyGroup(click.Group):
