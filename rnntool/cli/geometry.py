@@ -70,7 +70,8 @@ def command(group_file: Path, durations: str, trials: int, pca_durations: str,
     tree = study(groups, settings, device)
     path = population_path(groups.source, "geometry")
     write_population(path, {"kind": "geometry", "metric": "geometry",
-                            "parameters": settings.to_dict()}, tree)
+                            "parameters": settings.to_dict(),
+                            "group_file": str(groups.source)}, tree)
     summary = _summary(tree)
     if not quiet:
         _show(summary)
