@@ -23,7 +23,13 @@ def test_pulse_target_and_mask_of_one_trial() -> None:
     assert torch.all(target[:450] == 0) and torch.allclose(target[450:], torch.tensor(0.007 * 120))
     scored = batch.mask[0, :, 0] > 0
     assert scored[:300].all() and not scored[300:450].any() and scored[450:].all()
-    assert batch.mask[0].sum().item() == pytest.approx(1.0)  # per-trial mean of the error
+    assert set(batch.mask.unique().tolist()) == {0.0, 1.0}
+    # the loss is the mean over trials of each trial's MSE over its scored steps
+    outputs = batch.targets + 0.1
+    want = (0.01 * 250 / 550 + 0.01) / 2  # trial 0: its 250 plateau steps of 550 scored are off
+    outputs[0, 300:450] = 5.0  # the free window costs nothing
+    outputs[0, :300] = 0.0
+    assert task.loss(outputs, batch).item() == pytest.approx(want, rel=1e-5)
     # the no-cue trial: no input, target 0, every step scored
     assert not batch.inputs[1].any() and not batch.targets[1].any()
     assert (batch.mask[1] > 0).all() and not batch.conditions["cued"][1]
@@ -43,6 +49,12 @@ def test_drawn_trials_respect_the_ranges_and_the_seed() -> None:
     assert torch.allclose(a.targets[cued, -1, 0], 0.007 * d)
     free = a.mask[cued, :, 0] == 0  # the free window holds every pulse step
     assert torch.all(free[a.inputs[cued, :, 0] > 0])
+    near = a.targets.clone()
+    near[:, 450:] += 0.007 * 9.0  # a plateau 9 ms off is right; 11 ms off is wrong
+    assert task.correct(near, a).all()
+    near[:, 450:] += 0.007 * 2.0
+    assert not task.correct(near, a).any()
+    assert task.primary == "mse"
 
 
 def test_fixed_training_set_is_drawn_from_the_seed() -> None:
@@ -77,6 +89,7 @@ def test_task_defaults_build_system_a_and_train_like_the_original() -> None:
     rule_cls = get_rule(task.default_rule)
     rule = rule_cls.create(task)
     assert (rule.lr, rule.batch_size, rule.max_iters, rule.loss_reduction) == (1e-3, 32, 750, "mean")
+    assert task.training_defaults["validate_every"] == 15
     cfg = network_for(rule_cls, task, n_rec=20)
     assert cfg.preset == "system-a" and cfg.alpha == pytest.approx(0.1)
     assert set(cfg.trainable) == {"W_in", "W_out"} and cfg.g == 1.5 and cfg.readout == "phi"

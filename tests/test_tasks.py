@@ -24,8 +24,7 @@ def test_every_registered_task_yields_consistent_batches(name: str) -> None:
     assert all(v.shape[0] == 16 for v in batch.conditions.values())
     again = task.sample(16, _gen())
     assert torch.equal(batch.inputs, again.inputs) and torch.equal(batch.targets, again.targets)
-    if task.has_correct_answer:
-        assert task.correct(batch.targets[None], batch).shape == (1, 16)
+    assert task.correct(batch.targets[None], batch).shape == (1, 16)
     assert make_task(name, **{k: v for k, v in task.config().items() if k != "name"}) == task
 
 

@@ -9,6 +9,7 @@ import torch
 
 from rnntool.engine.metrics import metric_values
 from rnntool.engine.validation import output_trace
+from rnntool.analysis.task_scores import task_evaluation
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import decision_outputs
 from rnntool.seeding import Seeds
@@ -42,6 +43,7 @@ def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[
     result.update({"accuracy": metrics["accuracy"], "scored_trials": int(scored.sum())})
     if isinstance(task, EvidenceTask):
         result.update(_evidence_tables(net, task, batch, outputs, correct, scored, gen, trials))
+    result.update(task_evaluation(net, task, gen, trials))
     return result
 
 

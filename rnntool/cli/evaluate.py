@@ -10,6 +10,7 @@ from rnntool.cli.common import (device_option, emit, json_option, models_dir_opt
                                 stderr, writable_model_paths)
 from rnntool.cli.options import SEED, count
 from rnntool.envs import Environment
+from rnntool.cli.task_reports import show_per_task
 from rnntool.models import load_model
 from rnntool.storage import update_model
 
@@ -61,6 +62,7 @@ def _show(name: str, result: dict) -> None:
     metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
     scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
     stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
+    show_per_task(name, result)
     if "psychometric" not in result:
         return
     psy = result["psychometric"]

@@ -9,9 +9,11 @@ import numpy as np
 from rich.table import Table
 
 from rnntool.analysis.fixedpoints import GROUP, FinderSettings, FixedPoints, find_and_store
+from rnntool.analysis.task_analyses import find_at_task_inputs, trace_and_store
 from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
                                 stderr, writable_model_paths)
 from rnntool.cli.options import MAX_INITS, SEED, check_counts, check_settings, count, parse_assignments
+from rnntool.cli.task_reports import check_task_options, show_traces, trace_summary
 from rnntool.errors import ConfigError
 
 
@@ -20,7 +22,8 @@ from rnntool.errors import ConfigError
 @click.option("--mode", default=None,
               help="The task's static input set: large, small or sparse (RDM and N-CDI, any K).")
 @click.option("--inputs", default=None,
-              help="Constant inputs: a named set (zeros, pulses) or a .txt/.csv/.npy file of rows.")
+              help="Constant inputs: a named set (zeros, pulses; periods: every period's input "
+                   "of a period-based task) or a .txt/.csv/.npy file of rows.")
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
 @click.option("--steps", type=count(10**5, 2), default=11, show_default=True, help="Inputs along --interpolate.")
@@ -34,6 +37,18 @@ from rnntool.errors import ConfigError
 @click.option("--seed", type=SEED, default=None, help="Seed of the initial states (default: the model's).")
 @click.option("--opt", "finder_opts", multiple=True, metavar="KEY=VALUE",
               help="Any finder setting: " + ", ".join(f.name for f in fields(FinderSettings)) + ".")
+@click.option("--sweep", default=None, metavar="A:B,…",
+              help="Inputs interpolated between two periods' inputs, e.g. stim:delay,delay:go "
+                   "(every task and condition) or delaygo.delay:delayanti.delay.")
+@click.option("--interp", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Interpolation steps along each --sweep segment.")
+@click.option("--trace", type=click.Choice(["line", "ring"]), default=None,
+              help="Trace the task's line or ring attractors (slow points on hyperplanes "
+                   "across them) instead of searching for fixed points.")
+@click.option("--trace-points", type=click.IntRange(min=3), default=31, show_default=True,
+              help="Points along each traced attractor.")
+@click.option("--eig-tol", type=float, default=1e-2, show_default=True,
+              help="A traced point is marginal when |max Re μ| ≤ this (1/τ).")
 @device_option
 @models_dir_option
 @json_option
@@ -41,8 +56,9 @@ from rnntool.errors import ConfigError
 def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
             interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int | None,
             init_from: str | None, max_iters: int | None, seed: int | None,
-            finder_opts: tuple[str, ...], device: str, models_dir: str | None, as_json: bool,
-            quiet: bool) -> None:
+            finder_opts: tuple[str, ...], sweep: str | None, interp: int, trace: str | None,
+            trace_points: int, eig_tol: float, device: str, models_dir: str | None,
+            as_json: bool, quiet: bool) -> None:
     """Fixed and slow points of MODELS with their stability, stored under
     analyses/fixedpoints/<inputs>_<method> of each file.
 
@@ -52,12 +68,26 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
       rnntool fixedpoints bptt_0050 --mode large --method exact
       rnntool fixedpoints flipflop_1 --inputs zeros
       rnntool fixedpoints m1 --interpolate zeros 0.1,0,1,0 --steps 5
+      rnntool fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20
+      rnntool fixedpoints cddm_1 --trace line
     """
+    check_task_options(mode, inputs, interpolate, sweep, trace)
     settings = _settings(method, n_inits, init_from, max_iters, seed, finder_opts)
     paths, summaries = [], []
     for path in writable_model_paths(models, models_dir):
-        points, written = find_and_store(path, mode, inputs, interpolate or None, steps, settings,
-                                         device)
+        if trace is not None:
+            traces, written = trace_and_store(path, trace, trace_points, eig_tol, device=device)
+            if not quiet:
+                show_traces(path.stem, trace, traces)
+            paths.append(written)
+            summaries.append({"path": str(written), "group": f"analyses/attractors/{trace}",
+                              "attractors": trace_summary(traces)})
+            if not as_json:
+                emit([written])
+            continue
+        found = find_at_task_inputs(path, inputs, sweep, interp, settings, device)
+        points, written = found or find_and_store(path, mode, inputs, interpolate or None, steps,
+                                                  settings, device)
         if not quiet:
             _show(path.stem, points)
         paths.append(written)

@@ -32,8 +32,10 @@ def _rules_help() -> str:
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
                    "else the task's rule.")
-@click.option("--task", "task_name", type=click.Choice(sorted(TASKS) + sorted(ENVIRONMENTS)),
-              default=None, help="Task (default cdi; --rdm selects rdm); ibl is closed-loop.")
+@click.option("--task", "task_name", default=None,
+              help=f"Task (default cdi; --rdm selects rdm): {', '.join(sorted(TASKS) + sorted(ENVIRONMENTS))} "
+                   "(ibl is closed-loop); a comma list (one network, all tasks), FILE.py:Class "
+                   "or neurogym:ENV_ID.")
 @click.option("--N", "contexts", type=count(1024), default=None, help="Number of contexts K of the N-CDI task.")
 @click.option("--rdm", is_flag=True, help="Random-dot-motion task (one input channel).")
 @click.option("-v", "--noise-std", type=NON_NEGATIVE, default=None,
@@ -71,13 +73,15 @@ def _rules_help() -> str:
               help="Shorthand for --stop 'val_accuracy>=THRESHOLD for WINDOW' (default 0.9).")
 @click.option("--stop-window", type=count(10**6), default=None,
               help="Window of --stop-threshold (default 10).")
-@click.option("--validate-from", type=FRACTION, default=0.75, show_default=True,
+@click.option("--validate-from", type=FRACTION, default=None,
               help="Validate only once the training-batch accuracy reaches this (a skipped "
-                   "check counts as failed, so stopping is never earlier).")
-@click.option("--validate-every", type=count(10**9), default=1, show_default=True,
-              help="Validate every K units of progress (stopping windows count checks).")
-@click.option("--validation-trials", type=click.IntRange(20, 10**6), default=2000, show_default=True,
-              help="Size of the held-out validation set.")
+                   "check counts as failed, so stopping is never earlier). Default: the task's, "
+                   "else 0.75.")
+@click.option("--validate-every", type=count(10**9), default=None,
+              help="Validate every K units of progress (stopping windows count checks). "
+                   "Default: the task's, else 1.")
+@click.option("--validation-trials", type=click.IntRange(20, 10**6), default=None,
+              help="Size of the held-out validation set. Default: the task's, else 2000.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @device_option
 @models_dir_option
@@ -90,8 +94,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, max_iters: int | None,
             rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
-            stop_window: int | None, validate_from: float, validate_every: int,
-            validation_trials: int, overwrite: bool, device: str,
+            stop_window: int | None, validate_from: float | None, validate_every: int | None,
+            validation_trials: int | None, overwrite: bool, device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
@@ -117,9 +121,11 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
                                  models_dir, overwrite, as_json, quiet, unsupported)
+    task_opts = parse_assignments(task_opt, "--task-opt")
+    if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
+        task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
-                     **check_settings(TASKS[task_name], parse_assignments(task_opt, "--task-opt"),
-                                      "--task-opt")}
+                     **task_opts}
     if contexts is not None:
         if task_name != "cdi":
             raise click.UsageError("--N applies to the cdi task only")
@@ -132,6 +138,10 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                      if trainable else None)
     rule_opts_given = parse_assignments(rule_opts, "--opt")
     plans, targets = [], set()
+    given = {"validate_from": validate_from, "validate_every": validate_every,
+             "validation_trials": validation_trials}
+    validation = {**getattr(task, "training_defaults", {}),
+                  **{k: v for k, v in given.items() if v is not None}}
     for name, job_seed in jobs:  # everything is checked before the first model trains
         path = output_path(name, models_dir)
         if path.exists() and not overwrite:
@@ -151,8 +161,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         check_network_size(net_config, learning_rule)
         settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
                                  stop_window=stop_window, stop_threshold=stop_threshold,
-                                 validate_from=validate_from, validate_every=validate_every,
-                                 validation_trials=validation_trials, device=device)
+                                 device=device, **validation)
         stopping_for(task, learning_rule, settings)
         plans.append((job_seed, path, rule_cls, learning_rule, net_config, settings))
     paths, summaries, failures = [], [], []

@@ -107,6 +107,8 @@ class Plateau(StopRule):
         if self.key not in values:
             return False
         v = values[self.key]
+        if v != v:  # a skipped check: waiting for it would stop earlier than validating
+            return False
         if improves(self.key, v, self.best, self.min_delta):
             self.best, self.waited = v, 0
         else:

@@ -13,7 +13,7 @@ from rnntool.errors import ConfigError
 from rnntool.registry import Registry
 
 PARAMETER_NAMES = ("W_in", "W_rec", "b", "W_out", "b_out", "x0")
-INITIALISATIONS = ("mcmahan", "gaussian", "spectral", "fullforce", "miconi")
+INITIALISATIONS = ("mcmahan", "gaussian", "spectral", "fullforce", "miconi", "identity")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ def initial_parameters(cfg: NetworkConfig, gen: torch.Generator) -> dict[str, Te
       W_out reads unit 0, x0 ~ 0.1·U[−1, 1].
     - ``gaussian``: W_rec ~ g·N(0, 1)/√N, W_in ~ N(0, 1/n_in), W_out ~ N(0, 1/N).
     - ``spectral``: as ``gaussian``, then W_rec rescaled to spectral radius g.
+    - ``identity``: as ``gaussian``, but W_rec = g·I (the multitask delay networks start
+      from 0.9·I).
     """
     dt = torch.float64 if cfg.dtype == "float64" else torch.float32
     n, n_in, n_out = cfg.n_rec, cfg.n_in, cfg.n_out
@@ -67,4 +69,6 @@ def initial_parameters(cfg: NetworkConfig, gen: torch.Generator) -> dict[str, Te
         p["W_out"] = _normal((n_out, n), 1.0 / n ** 0.5, gen, dt)
         if cfg.init == "spectral":
             p["W_rec"] *= cfg.g / spectral_radius(p["W_rec"])
+        elif cfg.init == "identity":
+            p["W_rec"] = cfg.g * torch.eye(n, dtype=dt)
     return p

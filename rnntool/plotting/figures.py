@@ -16,8 +16,9 @@ from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
 from rnntool.plotting.ibl import stored_behaviour_figure
 from rnntool.plotting.style import FORMATS, save
+from rnntool.plotting.task_kinds import TASK_KINDS, WHY, task_draw, task_kinds
 
-KINDS = ("trials", "pca", "eigen", "loss", "psychometric", "behaviour")
+KINDS = ("trials", "pca", "eigen", "loss", "psychometric", "behaviour") + TASK_KINDS
 
 
 def applicable_kinds(model: Model) -> list[str]:
@@ -31,7 +32,7 @@ def applicable_kinds(model: Model) -> list[str]:
         kinds.append("loss")
     if "psychometric" in model.record.evaluation:
         kinds.append("psychometric")
-    return kinds
+    return kinds + task_kinds(model)
 
 
 def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: str | os.PathLike,
@@ -57,7 +58,7 @@ def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: s
         "eigen": lambda: eigen_figure(model, _require(points)),
         "loss": lambda: loss_figure(model),
         "psychometric": lambda: psychometric_figure(model),
-        "behaviour": lambda: stored_behaviour_figure(model)}
+        "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key)}
     out = Path(out_dir)
     suffix = {"pca": f"pca{dims}d" if dims == 3 else "pca"}
     return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
@@ -74,5 +75,5 @@ def _why(kind: str) -> str:
     return {"eigen": "no stored fixed points; run rnntool fixedpoints first",
             "loss": "the file has no training history",
             "psychometric": "no psychometric table; run rnntool evaluate first",
-            "behaviour": "no closed-loop evaluation; run rnntool evaluate first"}.get(
+            "behaviour": "no closed-loop evaluation; run rnntool evaluate first", **WHY}.get(
         kind, "not drawn for closed-loop models")

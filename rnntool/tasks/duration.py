@@ -9,11 +9,14 @@ the grid of ``dt`` (integer numbers of steps) so the target never differs from t
 network saw. Defaults are the original study's (7 s trials, onset 3000 ± 1000 ms, duration
 150 ± 100 ms, i.e. d ∈ [50, 250) ms, plateau from 4500 ms):
 
-- **mask**: cued trials are scored before the onset (target 0) and from ``report_ms`` on
-  (the plateau); the window in between, which holds the whole pulse, is free (mask 0, not a
-  sentinel target, so any target value is allowed). No-cue trials are scored at every step.
-  Each trial's mask weights sum to 1 so the task's loss is the mean over trials of each
-  trial's mean squared error over its scored steps, as in the original.
+- **mask** (0/1): cued trials are scored before the onset (target 0) and from ``report_ms``
+  on (the plateau); the window in between, which holds the whole pulse, is free (mask 0, not
+  a sentinel target, so any target value is allowed). No-cue trials are scored at every
+  step. The task's loss is the mean over trials of each trial's mean squared error over its
+  scored steps, as in the original.
+- **metrics**: ``mse`` (the primary metric) and ``accuracy``, the fraction of trials whose
+  mean output over the plateau lies within ``slope``·``tolerance_ms`` of the target (the
+  remembered duration is right to within ``tolerance_ms``).
 - **pulse**: ``onset ≤ t < onset + d`` (exactly d ms; the original's inclusive end gave
   d + 1 steps).
 - **training set**: ``train_trials`` > 0 draws that many trials once, from a generator seeded
@@ -22,7 +25,8 @@ network saw. Defaults are the original study's (7 s trials, onset 3000 ± 1000 m
 
 Training defaults (through the engine's task defaults): the ``system-a`` network preset with
 N = 500, α = dt/``tau``, W_in and W_out trained; BPTT with Adam, lr 1e-3, batches of 32 and
-750 updates (the original's 50 epochs of 15 batches).
+750 updates (the original's 50 epochs of 15 batches), validated once per epoch on 100 fresh
+trials.
 """
 
 from __future__ import annotations
@@ -56,12 +60,17 @@ class Duration(Task):
     no_cue: float = 0.1
     train_trials: int = 500
     tau: float = 100.0
+    tolerance_ms: float = 10.0
 
     name: ClassVar[str] = "duration"
     default_rule: ClassVar[str | None] = "bptt"
     rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {
         "bptt": {"lr": 1e-3, "batch_size": 32, "loss_reduction": "mean", "max_iters": 750}}
     default_stop: ClassVar[tuple[str, ...] | None] = ()
+    primary_metric: ClassVar[str | None] = "mse"
+    #: one held-out check per epoch of 15 updates, on 100 fresh trials (the original had none)
+    training_defaults: ClassVar[dict[str, Any]] = {
+        "validate_every": 15, "validation_trials": 100, "validate_from": 0.0}
 
     def __post_init__(self) -> None:
         self.check()
@@ -69,7 +78,7 @@ class Duration(Task):
 
     def check(self) -> None:
         check_positive(dt=self.dt, trial_ms=self.trial_ms, duration_ms=self.duration_ms,
-                       tau=self.tau)
+                       tau=self.tau, tolerance_ms=self.tolerance_ms)
         if self.onset_jitter_ms < 0 or self.duration_jitter_ms < 0:
             raise ConfigError("onset_jitter_ms and duration_jitter_ms must be non-negative")
         for key in ("trial_ms", "onset_ms", "onset_jitter_ms", "duration_ms",
@@ -118,6 +127,22 @@ class Duration(Task):
             return torch.round(ms / self.dt).long()
         return int(round(ms / self.dt))
 
+    def loss(self, outputs: Tensor, batch: Batch, reduction: str = "mean") -> Tensor:
+        """Each trial's mean squared error over its scored steps, averaged (``mean``) or
+        added (``sum``) over trials: outputs (…, B, T, n_out) → (…)."""
+        mask = batch.mask.to(outputs.device)
+        per_trial = ((mask * (outputs - batch.targets.to(outputs.device)) ** 2).sum(dim=(-1, -2))
+                     / mask.sum(dim=(-1, -2)).clamp(min=1))
+        return per_trial.sum(-1) if reduction == "sum" else per_trial.mean(-1)
+
+    def correct(self, outputs: Tensor, batch: Batch) -> Tensor:
+        """Whether the mean output over the plateau lies within slope·tolerance_ms of the
+        target: outputs (…, B, T, n_out) → (…, B)."""
+        report = self._steps(self.report_ms)
+        plateau = outputs[..., report:, 0].mean(-1)
+        target = batch.targets[:, -1, 0].to(outputs.device)
+        return (plateau - target).abs() <= self.slope * self.tolerance_ms + 1e-9
+
     # trials --------------------------------------------------------------------------------
     def trials(self, onsets_ms: Tensor, durations_ms: Tensor, n_steps: int | None = None) -> Batch:
         """Trials with the given onsets and durations (ms, (B,)); a duration of 0 is a no-cue
@@ -132,7 +157,7 @@ class Duration(Task):
         plateau = self.slope * self._steps(durations_ms.double()).double() * self.dt
         targets = (plateau[:, None] * (time >= report)).float()
         scored = ~cued | (time < onset) | (time >= report)
-        mask = scored.float() / scored.sum(1, keepdim=True).clamp(min=1).float()
+        mask = scored.float()
         conditions = {"onset_ms": onsets_ms.float(), "duration_ms": durations_ms.float(),
                       "cued": cued[:, 0]}
         return Batch(inputs[..., None], targets[..., None], mask[..., None], conditions)

@@ -13,6 +13,9 @@ Recommended training command (tanh rates read out, every weight trained)::
 
 The task's defaults make BPTT (for names without a rule prefix), lr 1e-2, batches of 64
 and ``--preset ctrnn`` with W_in, W_rec, b and W_out trained the defaults for this task.
+``variant=engellab`` trains instead with the engellab pipeline's configuration for this
+task (a 50-unit tanh rate network, spectral radius 1.2, noise 0.03, Adam lr 0.02 with
+weight decay, orthogonality and rate penalties, 1000 iterations); the trials are the same.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from torch import Tensor
 from rnntool.errors import ConfigError
 from rnntool.tasks.base import Batch, Task, check_positive
 from rnntool.tasks.static_inputs import constant_inputs
+from rnntool.tasks.suite_defaults import ENGELLAB, ENGELLAB_STOP, ENGELLAB_VALIDATION
+
+VARIANTS = ("standard", "engellab")
 
 
 @dataclass
@@ -39,6 +45,7 @@ class FlipFlop(Task):
     refractory: int = 10
     mean_pulses: float = 6.0
     accuracy_fraction: float = 0.9
+    variant: str = "standard"
 
     name: ClassVar[str] = "flipflop"
     network_defaults: ClassVar[dict[str, Any]] = {
@@ -56,6 +63,13 @@ class FlipFlop(Task):
             raise ConfigError("refractory must be at least pulse_steps (pulses must not overlap)")
         if not 0 < self.accuracy_fraction <= 1:
             raise ConfigError("accuracy_fraction must lie in (0, 1]")
+        if self.variant not in VARIANTS:
+            raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
+        if self.variant == "engellab":
+            network, training = ENGELLAB["flipflop"]
+            self.network_defaults, self.rule_defaults = network, {"bptt": training}
+            self.default_stop, self.primary_metric = ENGELLAB_STOP, "mse"
+            self.training_defaults = ENGELLAB_VALIDATION
 
     @property
     def n_in(self) -> int:

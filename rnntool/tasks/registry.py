@@ -16,7 +16,13 @@ def register_task(cls: type[Task]) -> type[Task]:
 
 
 def make_task(name: str, **settings: Any) -> Task:
-    """Create the task registered as ``name``; settings that are None keep their defaults."""
+    """Create the task registered as ``name``; settings that are None keep their defaults.
+
+    Comma lists, ``FILE.py:Class`` and ``neurogym:ID`` names: see :mod:`rnntool.tasks.resolve`.
+    """
+    if name not in TASKS and ("," in name or ":" in name):
+        from rnntool.tasks.resolve import special_task
+        return special_task(name, settings)
     return TASKS.make(name, **settings)
 
 

@@ -1,0 +1,62 @@
+"""The task suites' figure kinds of ``rnntool plot``: psychometric-grid, attractors, sweep."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rnntool.analysis.attractor_store import has_traces, load_traces
+from rnntool.analysis.fixedpoints import fixed_point_keys, load_fixed_points
+from rnntool.analysis.task_analyses import SWEEPS, load_sweep
+from rnntool.models import Model
+from rnntool.plotting.task_figures import attractor_figure, psychometric_grid_figure, sweep_figure_of
+from rnntool.storage import list_groups
+
+TASK_KINDS = ("psychometric-grid", "attractors", "sweep")
+WHY = {"psychometric-grid": "no CDDM psychometric grid; run rnntool evaluate on a cddm model",
+       "attractors": "no traced attractors; run rnntool fixedpoints --trace line|ring first",
+       "sweep": "no fixed points along a sweep; run rnntool fixedpoints --sweep A:B first"}
+
+
+def _sweep_keys(model: Model) -> list[str]:
+    stored = set(fixed_point_keys(model.path))
+    return [k for k in list_groups(model.path, SWEEPS) if k in stored]
+
+
+def task_kinds(model: Model) -> list[str]:
+    """The task-suite kinds a model's file has data for."""
+    kinds = []
+    if "psychometric_grid" in model.record.evaluation:
+        kinds.append("psychometric-grid")
+    if has_traces(model.path):
+        kinds.append("attractors")
+    if _sweep_keys(model):
+        kinds.append("sweep")
+    return kinds
+
+
+def _readout(model: Model) -> np.ndarray:
+    return np.asarray(model.record.weights["W_out"], dtype=float)
+
+
+def _attractors(model: Model) -> plt.Figure:
+    traces = [(f"{label} ({kind})", t) for kind, items in load_traces(model.path).items()
+              for label, t in items]
+    return attractor_figure(traces, _readout(model), f"{model.path.stem}: traced attractors")
+
+
+def _sweep(model: Model, key: str | None) -> plt.Figure:
+    keys = _sweep_keys(model)
+    key = key if key in keys else keys[-1]
+    figure = sweep_figure_of(load_fixed_points(model.path, key), load_sweep(model.path, key))
+    figure.suptitle(f"{model.path.stem}: fixed points along input sweeps ({key}; filled stable, "
+                    "hollow unstable)")
+    return figure
+
+
+def task_draw(model: Model, key: str | None) -> dict[str, Callable[[], plt.Figure]]:
+    return {"psychometric-grid": lambda: psychometric_grid_figure(model.record.evaluation["psychometric_grid"]),
+            "attractors": lambda: _attractors(model),
+            "sweep": lambda: _sweep(model, key)}
