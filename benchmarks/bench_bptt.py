@@ -5,7 +5,10 @@ Run: ``python benchmarks/bench_bptt.py [--device cpu|cuda] [--skip-train]``. Fig
 
 Targets (issue #2): ≥ 60 % of the float32 GEMM peak for a BPTT step (forward + backward +
 Adam) at N = 256, B = 128, T = 500, and ≤ 60 s to train the default CDI model
-(``rnntool train bptt_0050 -v 0.5 --N 2``) to the 90 % criterion on 2 cores.
+(``rnntool train bptt_0050 -v 0.5 --N 2``) to the 90 % criterion on 2 cores. Issue #8: the
+``rate`` cell's scan reaches at least the ``ctrnn`` scan's share of the peak; the ``gru`` and
+``lstm`` cells' step loops take at most 1.5× the time of torch.nn.GRU / LSTM on the same
+shapes (forward + backward).
 """
 
 from __future__ import annotations
@@ -43,9 +46,10 @@ def gemm_peak(device: str, size: int = 2048, reps: int = 10) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
-def bptt_step_rate(n: int, batch: int, steps: int, device: str, reps: int = 5) -> tuple[float, float]:
+def bptt_step_rate(n: int, batch: int, steps: int, device: str, reps: int = 5,
+                   cell: str = "ctrnn") -> tuple[float, float]:
     """Seconds per BPTT step (forward, backward, Adam) and its GFLOP/s (6·B·N²·T flops)."""
-    cfg = preset_config("ctrnn", 4, n, 1, trainable=("W_rec",))
+    cfg = preset_config("ctrnn", 4, n, 1, trainable=("W_rec",), cell=cell)
     gen = torch.Generator().manual_seed(0)
     net = CTRNN.initialise(cfg, gen, device=device)
     params = net.trainable_parameters()
@@ -67,6 +71,38 @@ def bptt_step_rate(n: int, batch: int, steps: int, device: str, reps: int = 5) -
     return best, 6 * batch * n * n * steps / best / 1e9
 
 
+def gated_ratio(cell: str, n: int, batch: int, steps: int, device: str,
+                reps: int = 3) -> tuple[float, float]:
+    """Seconds per forward + backward pass of the ``cell`` network and of torch.nn's module
+    with the same weights and shapes (all recurrent weights trained, loss on every step)."""
+    module = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell](4, n, batch_first=True).to(device)
+    net = CTRNN.initialise(preset_config("ctrnn", 4, n, 1, cell=cell,
+                                         trainable=("W_in", "W_rec", "b", "b_rec")),
+                           torch.Generator().manual_seed(0), device=device)
+    net.trainable_parameters()
+    inputs = torch.randn(batch, steps, 4, device=device)
+    x0 = net.initial_state(batch)
+
+    def ours() -> None:
+        net.simulate(inputs, x0).rates.sum().backward()
+
+    def theirs() -> None:
+        module(inputs)[0].sum().backward()
+
+    def best(fn) -> float:
+        times = []
+        for i in range(reps + 1):
+            _sync(device)
+            t0 = time.perf_counter()
+            fn()
+            _sync(device)
+            if i:
+                times.append(time.perf_counter() - t0)
+        return min(times)
+
+    return best(ours), best(theirs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -76,10 +112,16 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     peak = gemm_peak(args.device)
     print(f"float32 GEMM peak: {peak:.1f} GFLOP/s")
-    for n, b, t in ((256, 128, 500), (50, 500, 750)):
-        sec, rate = bptt_step_rate(n, b, t, args.device)
-        print(f"BPTT N={n} B={b} T={t}: {1000 * sec:.1f} ms/step, {rate:.1f} GFLOP/s, "
+    for cell, (n, b, t) in (("ctrnn", (256, 128, 500)), ("rate", (256, 128, 500)),
+                            ("ctrnn", (50, 500, 750)), ("rate", (50, 500, 750))):
+        sec, rate = bptt_step_rate(n, b, t, args.device, cell=cell)
+        print(f"BPTT {cell} N={n} B={b} T={t}: {1000 * sec:.1f} ms/step, {rate:.1f} GFLOP/s, "
               f"{100 * rate / peak:.1f} % of GEMM peak")
+    for cell in ("gru", "lstm"):
+        n, b, t = 256, 128, 100
+        ours, theirs = gated_ratio(cell, n, b, t, args.device)
+        print(f"{cell} N={n} B={b} T={t} forward+backward: {1000 * ours:.0f} ms, torch.nn "
+              f"{1000 * theirs:.0f} ms, ratio {ours / theirs:.2f}")
     if not args.skip_train:
         task = make_task("cdi", contexts=2, noise_std=0.5)
         t0 = time.perf_counter()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 
 from rnntool import __version__
-from rnntool.engine.monitor import Monitor, recorded_keys
+from rnntool.engine.checkpoint import Checkpointer
+from rnntool.engine.monitor import Monitor, ScalarLogger, recorded_keys
 from rnntool.engine.stopping import StopCriteria
 from rnntool.engine.validation import ValidationSet
 from rnntool.errors import ConfigError
@@ -101,10 +102,10 @@ def stopping_for(task: Task, rule: LearningRule, settings: TrainSettings) -> Sto
 
 
 def make_monitor(task: Task, rule: LearningRule, settings: TrainSettings, seeds: Seeds | list[Seeds],
-                 n_rec: int, console: Console | None = None) -> Monitor:
+                 state_size: int, console: Console | None = None) -> Monitor:
     """The monitor of one run (``seeds`` a Seeds) or of a batched ensemble (a list)."""
     stopping = stopping_for(task, rule, settings)
-    validation = ValidationSet.create(task, seeds, n_rec, settings.validation_trials,
+    validation = ValidationSet.create(task, seeds, state_size, settings.validation_trials,
                                       settings.validate_from)
     members = len(seeds) if isinstance(seeds, list) else 1
     return Monitor(task, validation, stopping, rule.unit, console, members, settings.validate_every)
@@ -129,12 +130,25 @@ def model_record(name: str, task: Task, rule: LearningRule, net: CTRNN, monitor:
                        training=training, version=__version__)
 
 
+def check_checkpointing(rule: LearningRule, checkpointer: Checkpointer | None) -> None:
+    """ConfigError if checkpoints are asked of a rule that cannot resume exactly."""
+    if checkpointer is not None and not getattr(rule, "checkpoints", False):
+        raise ConfigError(f"checkpoints and --resume are available for bptt, not {rule.name!r}")
+
+
 def train(name: str, task: Task, rule: LearningRule, net_config: NetworkConfig,
-          settings: TrainSettings, console: Console | None = None) -> ModelRecord:
-    """Train one model and return its record (not yet written to disk)."""
+          settings: TrainSettings, console: Console | None = None,
+          checkpointer: Checkpointer | None = None, logger: ScalarLogger | None = None) -> ModelRecord:
+    """Train one model and return its record (not yet written to disk).
+
+    ``checkpointer`` writes checkpoints and may hold one to resume from; ``logger``
+    receives every recorded scalar (TensorBoard).
+    """
+    check_checkpointing(rule, checkpointer)
     tune_allocator()
     seeds = Seeds(settings.seed)
     net = CTRNN.initialise(net_config, seeds.generator("init"), device=settings.device)
-    with make_monitor(task, rule, settings, seeds, net_config.n_rec, console) as monitor:
+    with make_monitor(task, rule, settings, seeds, net.state_size, console) as monitor:
+        monitor.checkpointer, monitor.logger = checkpointer, logger
         trained = rule.fit(net, task, seeds, monitor)
     return model_record(name, task, rule, trained, monitor, settings, settings.seed)

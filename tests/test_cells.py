@@ -129,3 +129,71 @@ def test_view_accepts_any_leading_shape_and_member_of_a_stack() -> None:
     want = net.member(2).step(x.reshape(1, 10, 7), u.reshape(1, 10, 3)).reshape(2, 5, 7)
     torch.testing.assert_close(ds.step(x, u), want, rtol=0, atol=0)
     assert ds.float64() is ds and ds.with_dtype("float32").dtype == torch.float32
+
+
+@pytest.mark.parametrize("cell,phi", [("rnn", "tanh"), ("rnn", "relu"), ("gru", "tanh"),
+                                      ("lstm", "tanh")])
+def test_torch_cells_equal_torch_nn_on_the_same_weights(cell: str, phi: str) -> None:
+    from rnntool.network.cells import from_torch, to_torch
+    from rnntool.network.cells.gated import TORCH_MODULES
+
+    torch.manual_seed(0)
+    kwargs = {"nonlinearity": phi} if cell == "rnn" else {}
+    module = TORCH_MODULES[cell](3, 6, batch_first=True, **kwargs)
+    cfg = preset_config("ctrnn", 3, 6, 2, cell=cell, phi=phi)
+    net = Network.initialise(cfg, torch.Generator().manual_seed(0))
+    for name, value in from_torch(module).items():
+        net.params[name] = value[None].clone()
+    u = torch.randn(4, 11, 3)
+    h0 = 0.5 * torch.randn(1, 4, 6)
+    if cell == "lstm":
+        c0 = 0.5 * torch.randn(1, 4, 6)
+        want, (h_end, c_end) = module(u, (h0, c0))
+        x0 = torch.cat([h0, c0], -1)
+    else:
+        want, h_end = module(u, h0)
+        x0 = h0
+    traj = net.simulate(u, x0)
+    torch.testing.assert_close(traj.rates[0], want, rtol=0, atol=1e-6)
+    torch.testing.assert_close(traj.states[0, :, -1, :6], h_end[0], rtol=0, atol=1e-6)
+    back = to_torch(cell, {k: v[0] for k, v in net.params.items()}, phi)
+    for key, value in module.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[key], value, rtol=0, atol=0)
+
+
+def test_discrete_cells_take_no_time_scale_or_ctrnn_settings() -> None:
+    from rnntool.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cell 'gru' has no setting"):
+        Network.initialise(preset_config("ctrnn", 1, 4, 1, cell="gru", alpha=0.5),
+                           torch.Generator())
+    with pytest.raises(ConfigError, match="Dale"):
+        Network.initialise(preset_config("ctrnn", 1, 4, 1, cell="lstm", dale=0.8),
+                           torch.Generator())
+    net = Network.initialise(preset_config("mcmahan", 1, 4, 1, cell="gru"), torch.Generator())
+    assert DynamicalSystem(net).alpha is None and net.config.phi == "tanh"
+
+
+@pytest.mark.parametrize("phi", ["tanh", "relu", "softplus", "one_plus_tanh"])
+@pytest.mark.parametrize("noise", ["inside", "outside"])
+def test_rate_scan_backward_equals_autograd_through_steps(phi: str, noise: str) -> None:
+    net = _net("rate", members=2, phi=phi, noise_rec=0.2, noise_in=0.1,
+               cell_options={"noise": noise})
+    gen = torch.Generator().manual_seed(4)
+    drive = net.drive(torch.randn(3, 12, 3, dtype=torch.float64, generator=gen), gen)
+    assert drive.shape[-1] == (14 if noise == "outside" else 7)
+    drive = drive.clone().requires_grad_(True)
+    x0 = net.initial_state(3, gen, std=0.5).clone().requires_grad_(True)
+    w = net.trainable_parameters()[net.config.trainable.index("W_rec")]
+    fused, _ = net.cell.unroll(net.params, x0, drive)
+    x, ref = x0, []
+    for d in drive.unbind(0):
+        x = net.cell.driven_step(net.params, x, d)
+        ref.append(x)
+    ref = torch.stack(ref)
+    torch.testing.assert_close(fused, ref, rtol=0, atol=1e-12)
+    weight = torch.randn(fused.shape, dtype=torch.float64, generator=gen)
+    got = torch.autograd.grad((fused * weight).sum() + fused.pow(3).sum(), (x0, drive, w))
+    want = torch.autograd.grad((ref * weight).sum() + ref.pow(3).sum(), (x0, drive, w))
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)

@@ -62,7 +62,7 @@ BAD = [
     (["train", "bptt_x", "--task", "nosuch"], "nosuch"),
     (["train", "bptt_x", "-v", "-0.5"], "noise"),
     (["train", "../evil", "--rule", "bptt"], "bad model name"),
-    (["train", "zzz_model"], "learning rule"),
+    (["train", "zzz_model", "--rule", "nosuch"], "nosuch"),
     (["train", "bptt_x", "--opt", "nonsense"], "KEY=VALUE"),
     (["train", "bptt_x", "--opt", "nesterov=3"], "nesterov"),
     (["train", "bptt_x", "--stop", "val_bogus>=1"], "val_bogus"),

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnntool.engine.losses import LOSSES, compute_loss
-from rnntool.engine.regularisers import REGULARISERS, parse_regularisers, penalty
+from rnntool.engine.regularisers import REGULARISERS, check_parameters, parse_regularisers, penalty
 from rnntool.errors import ConfigError
 from rnntool.network import CTRNN, preset_config
 from rnntool.tasks import make_task
@@ -82,7 +82,7 @@ def test_weight_penalties_act_on_the_named_weights_only() -> None:
     net = _net()
     torch.testing.assert_close(l2_rec[1] - base[1], 2 * net.params["W_rec"])
     with pytest.raises(ConfigError):
-        parse_regularisers("l2:weight=1")
+        check_parameters(parse_regularisers("l2:weight=1"), tuple(net.params))
     with pytest.raises(ConfigError):
         parse_regularisers("nosuch=1")
 

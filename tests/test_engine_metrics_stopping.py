@@ -186,5 +186,6 @@ def test_old_stop_flags_still_set_the_accuracy_rule_and_task_defaults_pick_the_r
     flipflop = make_task("flipflop")
     assert rule_for("mt_1", flipflop) is BPTT
     assert BPTT.create(flipflop).lr == 1e-2 and BPTT.create(flipflop, lr=1e-3).lr == 1e-3
+    assert rule_for("mt_1", cdi) is BPTT and rule_for("ga_1", flipflop).name == "ga"
     with pytest.raises(ConfigError):
-        rule_for("mt_1", cdi)
+        rule_for("mt_1", Echo())

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import fields
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
 
 import click
 
 from rnntool.cli.common import device_option, emit, json_option, models_dir_option, quiet_option, stderr
 from rnntool.cli.options import (FINITE, FRACTION, MAX_SEED, NON_NEGATIVE, SEED, check_settings,
                                  count, parse_assignments, parse_range)
+from rnntool.cli.network_options import cells_help, network_options, network_overrides
 from rnntool.cli.train_checks import check_network_size, finish_record
+from rnntool.engine.checkpoint import Checkpointer, checkpoint_path, read_checkpoint
+from rnntool.engine.ensemble import train_ensemble, write_group_file
+from rnntool.engine.tensorboard_log import TensorBoardLogger, require_tensorboard
 from rnntool.envs import ENVIRONMENTS
 from rnntool.errors import ConfigError, RunFailedError
-from rnntool.rules import PREFIXES, RULES
-from rnntool.storage import expand_stdin, output_path, write_model
-from rnntool.tasks import TASKS, make_task
-from rnntool.training import TrainSettings, network_for, rule_for, stopping_for, train
+from rnntool.network import NetworkConfig
+from rnntool.network.cells import make_cell
+from rnntool.rules import PREFIXES, RULES, LearningRule, check_rule_cell, get_rule
+from rnntool.storage import ModelRecord, expand_stdin, output_path, write_model
+from rnntool.tasks import TASKS, Task, make_task, task_from_config
+from rnntool.training import (TrainSettings, check_checkpointing, network_for, rule_for,
+                              stopping_for, train)
 
 
 def _rules_help() -> str:
@@ -27,7 +36,7 @@ def _rules_help() -> str:
     return "\b\nRule options (--opt KEY=VALUE):\n" + "\n".join(lines)
 
 
-@click.command("train", epilog=_rules_help())
+@click.command("train", epilog=_rules_help() + "\n\n" + cells_help())
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=click.Choice(sorted(RULES)), default=None,
               help="Learning rule; default: from the name's prefix (bptt/bp, ga, ff, force, hebb), "
@@ -47,7 +56,10 @@ def _rules_help() -> str:
 @click.option("--task-opt", multiple=True, metavar="KEY=VALUE", help="Any other task setting.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of every random draw; several names get seed, seed+1, …")
-@click.option("--seeds", default=None, help="Train one model per seed, e.g. 1-20; NAME gets a _sSEED suffix.")
+@click.option("--seeds", default=None,
+              help="Train one model per seed, e.g. 1-20, as ONE batched run with bptt (one run "
+                   "per seed with other rules); NAME gets a _sSEED suffix and NAME.groups.txt "
+                   "lists them for svcca/topology.")
 @click.option("--n-rec", type=count(65536), default=None, help="Number of recurrent units (default: the task's, else 50).")
 @click.option("--preset", default=None, help="Network preset (mcmahan, fullforce, miconi, ctrnn, system-a); default: the task's, "
                    "else the rule's. system-a draws its frozen W_rec (G) from its own seed, so all "
@@ -62,6 +74,7 @@ def _rules_help() -> str:
 @click.option("--train", "trainable", default=None,
               help="Comma-separated parameters to train, e.g. W_rec,W_in,b,W_out,x0.")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None)
+@network_options
 @click.option("--max-iters", type=count(10**9), default=None, help="Budget of iterations/generations/trials.")
 @click.option("--opt", "rule_opts", multiple=True, metavar="KEY=VALUE",
               help="Rule hyper-parameter (see the list below), e.g. --opt lr=1e-3.")
@@ -82,6 +95,14 @@ def _rules_help() -> str:
                    "Default: the task's, else 1.")
 @click.option("--validation-trials", type=click.IntRange(20, 10**6), default=None,
               help="Size of the held-out validation set. Default: the task's, else 2000.")
+@click.option("--checkpoint-every", type=click.IntRange(min=0), default=0, metavar="K",
+              help="Write NAME.ckpt.h5 (atomically) every K iterations (bptt).")
+@click.option("--resume", is_flag=True,
+              help="Continue from NAME.ckpt.h5 where it exists (its stored configuration "
+                   "replaces the other training options); ends bit-identical to an "
+                   "uninterrupted run.")
+@click.option("--tensorboard", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Write TensorBoard scalars to DIR/NAME (needs the tensorboard extra).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @device_option
 @models_dir_option
@@ -92,10 +113,12 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
-            trainable: str | None, dtype: str | None, max_iters: int | None,
+            trainable: str | None, dtype: str | None, cell: str | None, dale: float | None,
+            no_self_connections: bool, net_opts: tuple[str, ...], max_iters: int | None,
             rule_opts: tuple[str, ...], stop_specs: tuple[str, ...], stop_threshold: float | None,
             stop_window: int | None, validate_from: float | None, validate_every: int | None,
-            validation_trials: int | None, overwrite: bool, device: str,
+            validation_trials: int | None, checkpoint_every: int, resume: bool,
+            tensorboard: str | None, overwrite: bool, device: str,
             models_dir: str | None,
             as_json: bool, quiet: bool) -> None:
     """Train models NAMES (written to <models-dir>/NAME.h5; '-' reads names from stdin).
@@ -105,6 +128,9 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train bptt_0050 -v 0.5 --N 2
       rnntool train bptt_rdm -v 0.5 --rdm
       rnntool train x --rule ga --N 2 --opt population=30
+      rnntool train ens --seeds 1-20 -v 0.5 --N 2     # one batched run, 20 files + ens.groups.txt
+      rnntool train mt --task flipflop --stop "val_mse<=0.03 for 5" --checkpoint-every 500
+      rnntool train mt --resume
     """
     if rdm and (task_name not in (None, "rdm") or contexts is not None):
         raise click.UsageError("--rdm cannot be combined with --task or --N")
@@ -117,10 +143,13 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                        "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
                        "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
                        "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
-                       "--stop-window": stop_window}
+                       "--stop-window": stop_window, "--checkpoint-every": checkpoint_every or None,
+                       "--resume": resume or None, "--tensorboard": tensorboard, "--dale": dale,
+                       "--no-self-connections": no_self_connections or None,
+                       "--net-opt": net_opts or None}
         return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
-                                 models_dir, overwrite, as_json, quiet, unsupported)
+                                 models_dir, overwrite, as_json, quiet, unsupported, cell)
     task_opts = parse_assignments(task_opt, "--task-opt")
     if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
         task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")
@@ -131,68 +160,165 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
             raise click.UsageError("--N applies to the cdi task only")
         task_settings["contexts"] = contexts
     task = make_task(task_name, **task_settings)
-    jobs = _jobs(expand_stdin(names, sys.stdin), seed, seeds)
     overrides = dict(phi=phi, readout=readout, alpha=alpha, noise_in=noise_in,
                      noise_rec=noise_rec, init=init, g=g, dtype=dtype,
                      trainable=tuple(t.strip() for t in trainable.split(",") if t.strip())
-                     if trainable else None)
+                     if trainable else None,
+                     **network_overrides(cell, dale, no_self_connections, net_opts))
     rule_opts_given = parse_assignments(rule_opts, "--opt")
-    plans, targets = [], set()
     given = {"validate_from": validate_from, "validate_every": validate_every,
              "validation_trials": validation_trials}
     validation = {**getattr(task, "training_defaults", {}),
                   **{k: v for k, v in given.items() if v is not None}}
-    for name, job_seed in jobs:  # everything is checked before the first model trains
-        path = output_path(name, models_dir)
-        if path.exists() and not overwrite:
-            raise ConfigError(f"{path} exists; pass --overwrite to replace it")
-        if path.resolve() in targets:
-            raise ConfigError(f"{path} is named twice")
-        targets.add(path.resolve())
-        if not 0 <= job_seed <= MAX_SEED:
-            raise ConfigError(f"seed {job_seed} of {name} does not fit in 64 bits")
-        rule_cls = rule_for(name, task, rule)
-        rule_settings = check_settings(rule_cls, rule_opts_given, "--opt")
-        if max_iters is not None:
-            rule_settings["max_iters"] = max_iters
-        learning_rule = rule_cls.create(task, **rule_settings)
-        net_config = network_for(rule_cls, task, n_rec, preset,
-                                 **{k: v for k, v in overrides.items() if v is not None})
-        check_network_size(net_config, learning_rule)
-        settings = TrainSettings(seed=job_seed, stop=tuple(stop_specs) or None,
-                                 stop_window=stop_window, stop_threshold=stop_threshold,
-                                 device=device, **validation)
-        stopping_for(task, learning_rule, settings)
-        plans.append((job_seed, path, rule_cls, learning_rule, net_config, settings))
+    settings = TrainSettings(stop=tuple(stop_specs) or None, stop_window=stop_window,
+                             stop_threshold=stop_threshold, device=device, **validation)
+    if tensorboard:
+        require_tensorboard()
+    runs, targets = [], set()
+    for label, members in _units(expand_stdin(names, sys.stdin), seed, seeds):
+        # everything is checked before the first model trains
+        run = _plan(label, members, task, rule, rule_opts_given, max_iters, n_rec, preset,
+                    overrides, settings, models_dir, overwrite, resume, checkpoint_every)
+        for path in run.paths:
+            if path.resolve() in targets:
+                raise ConfigError(f"{path} is named twice")
+            targets.add(path.resolve())
+        runs.append(run)
     paths, summaries, failures = [], [], []
-    for job_seed, path, rule_cls, learning_rule, net_config, settings in plans:
-        if not quiet:
-            stderr.print(f"training [bold]{path.stem}[/]: rule {rule_cls.name}, task {task.name}, "
-                         f"N={net_config.n_rec}, seed {job_seed}")
-        record = train(path.stem, task, learning_rule, net_config, settings,
-                       None if quiet else stderr)
-        written, failure = finish_record(path, record, write_model)
-        failures += [failure] if failure else []
-        if not written:
-            continue
-        t = record.training
-        best = f"best_{t['primary_metric']}"
-        if not quiet:
-            stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
-                         f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
-                         f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
-        paths.append(path)
-        summaries.append({"path": str(path), **{k: t[k] for k in (
-            "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
+    for run in runs:
+        written = _execute(run, tensorboard, quiet)
+        for path, record, failure in written:
+            failures += [failure] if failure else []
+            if record is None:
+                continue
+            t = record.training
+            best = f"best_{t['primary_metric']}"
+            if not quiet:
+                stderr.print(f"{path.stem}: {t['iterations']} {t['unit']}s, {t['seconds']:.1f} s, "
+                             f"{best} {t[best]:.4g}, stopped by {t['stopped_by']}"
+                             f"{'' if t['converged'] else ' (did not reach the stopping criterion)'}")
+            summaries.append({"path": str(path), **{k: t[k] for k in (
+                "iterations", "unit", "converged", "stopped_by", "primary_metric", best, "seconds")}})
+        new = [p for p, r, _ in written if r is not None]
+        new += [run.group_file] if run.group_file and new else []
+        paths.extend(new)
         if not as_json:
-            emit([path])
+            emit(new)
     if as_json:
         emit(paths, True, summaries)
     if failures:
         raise RunFailedError("; ".join(failures))
 
 
+@dataclass
+class _Run:
+    """One training run: a single model, or an ensemble of seeds trained together."""
+
+    label: str
+    names: list[str]
+    seeds: list[int]
+    paths: list[Path]
+    task: Task
+    rule: LearningRule
+    net_config: NetworkConfig
+    settings: TrainSettings
+    checkpointer: Checkpointer | None
+    group_file: Path | None
+
+
+def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | None,
+          rule_opts: dict[str, Any], max_iters: int | None, n_rec: int | None, preset: str | None,
+          overrides: dict[str, Any], settings: TrainSettings, models_dir: str | None,
+          overwrite: bool, resume: bool, checkpoint_every: int) -> _Run:
+    """Resolve and check everything a run needs before any training starts."""
+    ensemble = len(members) > 1 or members[0][0] != label
+    ckpt = checkpoint_path(output_path(label, models_dir))
+    state = read_checkpoint(ckpt) if resume and ckpt.exists() else None
+    if state is not None:
+        cfg = state["config"]
+        task = task_from_config(cfg["task"])
+        rule_cfg = dict(cfg["rule"])
+        learning_rule = get_rule(rule_cfg.pop("name")).create(task, **rule_cfg)
+        net_config = NetworkConfig.from_dict(cfg["network"])
+        stored = dict(cfg["settings"])
+        stored["stop"] = tuple(stored["stop"]) if "stop" in stored else None
+        run_settings = TrainSettings(**stored)
+        members = list(zip(cfg["names"], cfg["seeds"]))
+        checkpoint_every = checkpoint_every or int(cfg["checkpoint_every"])
+        stderr.print(f"resuming {label} from {ckpt}")
+    else:
+        rule_cls = rule_for(members[0][0], task, rule)
+        rule_settings = check_settings(rule_cls, rule_opts, "--opt")
+        if max_iters is not None:
+            rule_settings["max_iters"] = max_iters
+        learning_rule = rule_cls.create(task, **rule_settings)
+        net_config = network_for(rule_cls, task, n_rec, preset,
+                                 **{k: v for k, v in overrides.items() if v is not None})
+        check_rule_cell(rule_cls, make_cell(net_config).name)
+        run_settings = replace(settings, seed=members[0][1])
+    for name, job_seed in members:
+        if not 0 <= job_seed <= MAX_SEED:
+            raise ConfigError(f"seed {job_seed} of {name} does not fit in 64 bits")
+    check_network_size(net_config, learning_rule)
+    paths = [output_path(name, models_dir) for name, _ in members]
+    for path in paths:
+        if path.exists() and not overwrite:
+            raise ConfigError(f"{path} exists; pass --overwrite to replace it")
+    stopping_for(task, learning_rule, run_settings)
+    learning_rule.check_network(net_config)
+    checkpointer = None
+    if checkpoint_every or resume:
+        config = {"names": [n for n, _ in members], "seeds": [s for _, s in members],
+                  "task": task.config(), "rule": learning_rule.config(),
+                  "network": net_config.to_dict(), "settings": run_settings.config(),
+                  "checkpoint_every": checkpoint_every}
+        checkpointer = Checkpointer(ckpt, checkpoint_every, config, state)
+        check_checkpointing(learning_rule, checkpointer)
+    group = output_path(label, models_dir).with_name(f"{label}.groups.txt") if ensemble else None
+    return _Run(label, [n for n, _ in members], [s for _, s in members], paths, task,
+                learning_rule, net_config, run_settings, checkpointer, group)
+
+
+def _execute(run: _Run, tensorboard: str | None,
+             quiet: bool) -> list[tuple[Path, ModelRecord | None, str | None]]:
+    """Train one run and write its models; per model (path, record or None if not written,
+    failure message or None)."""
+    console = None if quiet else stderr
+    logger = (TensorBoardLogger(Path(tensorboard) / run.label, len(run.names))
+              if tensorboard else None)
+    if not quiet:
+        what = (f"{len(run.seeds)} seeds {run.seeds[0]}…{run.seeds[-1]}" if len(run.seeds) > 1
+                else f"seed {run.seeds[0]}")
+        stderr.print(f"training [bold]{run.label}[/]: rule {run.rule.name}, task {run.task.name}, "
+                     f"N={run.net_config.n_rec}, {what}")
+    if run.group_file is None:
+        records = [train(run.names[0], run.task, run.rule, run.net_config, run.settings, console,
+                         run.checkpointer, logger)]
+    else:
+        records = train_ensemble(run.names, run.seeds, run.task, run.rule, run.net_config,
+                                 run.settings, console, run.checkpointer, logger)
+    written = []
+    for path, record in zip(run.paths, records):
+        kept, failure = finish_record(path, record, write_model)
+        written.append((path, record if kept else None, failure))
+    kept_paths = [p for p, r, _ in written if r is not None]
+    if run.group_file is not None and kept_paths:
+        write_group_file(run.group_file, run.label, kept_paths)
+    if run.checkpointer is not None:
+        run.checkpointer.discard()
+    return written
+
+
 def _jobs(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, int]]:
+    """(model name, seed) per model, one after another (closed-loop environments)."""
+    return [job for _, members in _units(names, seed, seeds) for job in members]
+
+
+def _units(names: list[str], seed: int, seeds: str | None) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Runs as (label, [(model name, seed)]): one per name, or one ensemble per name with --seeds."""
     if seeds is None:
-        return [(name, seed + i) for i, name in enumerate(names)]
-    return [(f"{name}_s{s}", s) for name in names for s in parse_range(seeds)]
+        return [(name, [(name, seed + i)]) for i, name in enumerate(names)]
+    chosen = parse_range(seeds)
+    return [(name, [(f"{name}_s{s}", s) for s in chosen]) for name in names]
+
+

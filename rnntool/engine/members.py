@@ -42,7 +42,7 @@ def initial_states(net: CTRNN, batch: int, generators: list[torch.Generator],
     std = net.config.x0_std
     x = net.params["x0"][:, None, :].expand(-1, batch, -1)
     if std > 0:
-        shape = (1, 1 if shared else batch, net.config.n_rec)
+        shape = (1, 1 if shared else batch, net.state_size)
         noise = torch.cat([torch.randn(shape, generator=g, dtype=net.dtype) for g in generators])
         x = x + std * noise.to(net.device)
     return net.clamp(x)

@@ -8,6 +8,7 @@ that has stopped is no longer recorded. Rules call :meth:`Monitor.record` (one m
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -67,6 +68,7 @@ class Monitor:
     members: int = 1
     validate_every: int = 1
     logger: ScalarLogger | None = None
+    checkpointer: Any = None
     tracks: list[MemberTrack] = field(init=False)
     metric_names: list[str] = field(init=False)
     _elapsed: float = 0.0
@@ -203,3 +205,29 @@ class Monitor:
 
     def history_arrays(self, member: int = 0) -> dict[str, np.ndarray]:
         return {k: np.asarray(v) for k, v in self.tracks[member].history.items()}
+
+    # checkpoints ------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: arrays, numbers and JSON strings."""
+        out: dict[str, Any] = {"seconds": self.seconds}
+        for k, t in enumerate(self.tracks):
+            member: dict[str, Any] = {
+                "history": {key: np.asarray(v, dtype=np.float64) for key, v in t.history.items()},
+                "iterations": t.iterations, "stopped": int(t.stopped),
+                "best_value": float(t.best_value), "best_iteration": t.best_iteration,
+                "stopping": json.dumps(t.stopping.state())}
+            if t.best_params is not None:
+                member["best_params"] = {n: v.detach().cpu().numpy() for n, v in t.best_params.items()}
+            out[f"member{k}"] = member
+        return out
+
+    def load_state(self, state: dict[str, Any], device: torch.device) -> None:
+        for k, t in enumerate(self.tracks):
+            m = state[f"member{k}"]
+            t.history = {key: [float(x) for x in np.asarray(v)] for key, v in m["history"].items()}
+            t.iterations, t.stopped = int(m["iterations"]), bool(m["stopped"])
+            t.best_value, t.best_iteration = float(m["best_value"]), int(m["best_iteration"])
+            t.stopping.load_state(json.loads(m["stopping"]))
+            t.best_params = ({n: torch.from_numpy(np.array(v)).to(device) for n, v in m["best_params"].items()}
+                             if "best_params" in m else None)
+        self._elapsed, self._start = float(state["seconds"]), time.perf_counter()

@@ -22,7 +22,6 @@ import torch
 from torch import Tensor
 
 from rnntool.errors import ConfigError
-from rnntool.network.config import PARAMETER_NAMES
 from rnntool.network.ctrnn import CTRNN, Trajectory
 
 RegulariserFn = Callable[[CTRNN, Trajectory, tuple[str, ...]], Tensor]
@@ -53,7 +52,8 @@ class Regulariser:
 
 
 def parse_regularisers(spec: str) -> list[Regulariser]:
-    """``"l2:W_rec+W_in=1e-5,rate=0.1"`` → terms; ConfigError for unknown names or parameters."""
+    """``"l2:W_rec+W_in=1e-5,rate=0.1"`` → terms; ConfigError for unknown names or bad weights
+    (parameter names are checked against a network by :func:`check_parameters`)."""
     terms = []
     for item in filter(None, (p.strip() for p in str(spec).split(","))):
         head, sep, weight = item.partition("=")
@@ -69,12 +69,17 @@ def parse_regularisers(spec: str) -> list[Regulariser]:
         if value < 0:
             raise ConfigError(f"regulariser {item!r}: the weight must be non-negative")
         names = tuple(p.strip() for p in params.split("+") if p.strip()) or DEFAULT_PARAMS[name]
-        unknown = set(names) - set(PARAMETER_NAMES)
-        if unknown:
-            raise ConfigError(f"regulariser {item!r} names unknown parameters {sorted(unknown)} "
-                              f"(known: {', '.join(PARAMETER_NAMES)})")
         terms.append(Regulariser(name, value, names))
     return terms
+
+
+def check_parameters(terms: list[Regulariser], known: tuple[str, ...]) -> None:
+    """ConfigError if a term names a parameter the network does not have."""
+    for term in terms:
+        unknown = sorted(set(term.params) - set(known))
+        if unknown:
+            raise ConfigError(f"regulariser {term.name!r} names unknown parameter(s) "
+                              f"{', '.join(unknown)} (the network has {', '.join(known)})")
 
 
 def penalty(terms: list[Regulariser], net: CTRNN, trajectory: Trajectory) -> Tensor | None:

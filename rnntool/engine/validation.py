@@ -28,7 +28,7 @@ def output_trace(net: CTRNN, inputs: Tensor, x_init: Tensor,
     """
     k, b, steps = net.members, inputs.shape[-3], inputs.shape[-2]
     if time_chunk is None:
-        time_chunk = max(1, CHUNK_ELEMENTS // max(1, 2 * k * b * net.config.n_rec))
+        time_chunk = max(1, CHUNK_ELEMENTS // max(1, 2 * k * b * net.state_size))
     x, pieces = x_init, []
     for start in range(0, steps, time_chunk):
         run = net.simulate(inputs[..., start:start + time_chunk, :], x, generator)
@@ -54,7 +54,7 @@ class ValidationSet:
     validate_from: float = 0.75
 
     @classmethod
-    def create(cls, task: Task, seeds: Seeds | list[Seeds], n_rec: int, size: int = 2000,
+    def create(cls, task: Task, seeds: Seeds | list[Seeds], state_size: int, size: int = 2000,
                validate_from: float = 0.75) -> "ValidationSet":
         """One set for ``seeds`` (a single run) or one per member for a list of seeds."""
         many = isinstance(seeds, list)
@@ -62,7 +62,7 @@ class ValidationSet:
         for s in (seeds if many else [seeds]):
             gen = s.generator("validation")
             batches.append(task.validation_batch(gen, size))
-            noises.append(torch.randn((1, size, n_rec), generator=gen))
+            noises.append(torch.randn((1, size, state_size), generator=gen))
         first = seeds[0] if many else seeds
         return cls(batches, torch.cat(noises), first.seed_of("validation") ^ 0x5EED, validate_from)
 

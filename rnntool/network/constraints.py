@@ -6,8 +6,9 @@ Configured in :class:`NetworkConfig` and stored with it:
   j of W_rec) keep the sign s_j (+ for the first round(dale·N) units, − for the rest).
   Initialisation follows the engellab pipeline (after Song et al. 2016): E columns
   |N(1/√N, (1/N)²)|, I columns −|N(4/√N, (1/N)²)|, zero diagonal, rescaled to spectral
-  radius g; W_in and W_out start non-negative.
-- ``nonnegative``: parameters held ≥ 0 (``W_in``, ``W_out``).
+  radius g. Dale's law constrains W_rec only: a task with signed outputs needs a signed W_out.
+- ``nonnegative``: parameters held ≥ 0 (``W_in``, ``W_out``; the engellab pipeline's
+  ``constrained`` networks use both with Dale's law); they start as |initial draw|.
 - ``self_connections = False``: a zero diagonal of W_rec.
 - ``mask``: a fixed connectivity mask of W_rec: ``blocks:K`` (block-diagonal, K blocks),
   ``random:DENSITY`` (each connection present with that probability, drawn from the seed)
@@ -29,8 +30,6 @@ from torch import Tensor
 
 from rnntool.errors import ConfigError
 from rnntool.network.config import NetworkConfig
-
-NONNEGATIVE = ("W_in", "W_out")
 
 
 def parse_mask(spec: str) -> tuple[str, float]:
@@ -123,8 +122,6 @@ class Constraints:
             w.fill_diagonal_(0.0)
             radius = float(torch.linalg.eigvals(w.double()).abs().max())
             params["W_rec"] = w * (config.g / max(radius, 1e-12))
-            for name in NONNEGATIVE:
-                params[name] = params[name].abs()
         for name in config.nonnegative:
             params[name] = params[name].abs()
         if config.mask:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rnntool.errors import ConfigError
 from rnntool.network.config import NetworkConfig
 
 
@@ -26,14 +27,23 @@ def spectral_radius(w: Tensor) -> float:
     return float(torch.linalg.eigvals(w.double()).abs().max())
 
 
+def miconi_readout_units(cfg: NetworkConfig) -> list[int]:
+    """The units Miconi's outputs read: unit 0, then the next units that are not clamped
+    (unit 1 is a bias unit held at 1, so a second output must not read it)."""
+    free = [i for i in range(cfg.n_rec) if i not in cfg.clamp_units]
+    if len(free) < cfg.n_out:
+        raise ConfigError(f"miconi readout: {cfg.n_out} outputs need as many unclamped units")
+    return free[:cfg.n_out]
+
+
 def initial_parameters(cfg: NetworkConfig, gen: torch.Generator) -> dict[str, Tensor]:
     """Draw one network's parameters (no member dimension) following ``cfg.init``.
 
     - ``mcmahan``: W_in ~ N(0, 0.5²), W_rec ~ (g²/50)·N(0, 1), W_out ~ N(0, 0.1²), b = 0
       (seed 002; the 50 is the original's literal, not N).
     - ``fullforce``: W_in ~ N(0, 0.5²), W_rec = 0, W_out = 0 (RLS learns both).
-    - ``miconi``: W_in ~ U[−1, 1] with the output unit's row zero, W_rec ~ g·N(0, 1)/√N,
-      W_out reads unit 0, x0 ~ 0.1·U[−1, 1].
+    - ``miconi``: W_in ~ U[−1, 1] with the output units' rows zero, W_rec ~ g·N(0, 1)/√N,
+      output i reads the i-th unclamped unit (unit 0 first), x0 ~ 0.1·U[−1, 1].
     - ``gaussian``: W_rec ~ g·N(0, 1)/√N, W_in ~ N(0, 1/n_in), W_out ~ N(0, 1/N).
     - ``spectral``: as ``gaussian``, then W_rec rescaled to spectral radius g.
     - ``identity``: as ``gaussian``, but W_rec = g·I (the multitask delay networks start
@@ -55,12 +65,13 @@ def initial_parameters(cfg: NetworkConfig, gen: torch.Generator) -> dict[str, Te
         p["W_rec"] = torch.zeros((n, n), dtype=dt)
         p["W_out"] = torch.zeros((n_out, n), dtype=dt)
     elif cfg.init == "miconi":
+        readout = miconi_readout_units(cfg)
         w_in = _uniform((n, n_in), -1.0, 1.0, gen, dt)
-        w_in[0] = 0.0
+        w_in[readout] = 0.0
         p["W_in"] = w_in
         p["W_rec"] = _normal((n, n), cfg.g / n ** 0.5, gen, dt)
         w_out = torch.zeros((n_out, n), dtype=dt)
-        w_out[torch.arange(n_out), torch.arange(n_out)] = 1.0
+        w_out[torch.arange(n_out), readout] = 1.0
         p["W_out"] = w_out
         p["x0"] = _uniform((n,), -0.1, 0.1, gen, dt)
     else:

@@ -9,6 +9,7 @@ from rnntool.engine.stopping import StopCriteria
 from rnntool.engine.validation import ValidationSet
 from rnntool.rules.base import LearningRule
 from rnntool.rules.bptt import BPTT
+from rnntool.rules.cell_support import check_rule_cell
 from rnntool.rules.force import Force
 from rnntool.rules.fullforce import FullForce
 from rnntool.rules.genetic import GeneticAlgorithm
@@ -52,4 +53,4 @@ register_rule(Force, "force")
 register_rule(Hebbian, "hebb", "he")
 
 __all__ = ["BPTT", "Force", "FullForce", "GeneticAlgorithm", "Hebbian", "LearningRule", "Monitor", "PREFIXES", "RULES", "StopCriteria",
-           "ValidationSet", "get_rule", "register_rule", "rule_from_model_name"]
+           "ValidationSet", "check_rule_cell", "get_rule", "register_rule", "rule_from_model_name"]

@@ -16,6 +16,7 @@ import torch
 
 from rnntool.engine.monitor import Monitor
 from rnntool.errors import ConfigError
+from rnntool.network.config import NetworkConfig
 from rnntool.network.ctrnn import CTRNN, final_outputs
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
@@ -67,6 +68,9 @@ class LearningRule(ABC):
         """Raise ConfigError for out-of-range hyper-parameters."""
         if self.max_iters < 1:
             raise ConfigError("max_iters must be ≥ 1")
+
+    def check_network(self, config: NetworkConfig) -> None:
+        """Raise ConfigError for hyper-parameters that do not fit the network (before training)."""
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, **asdict(self)}

@@ -9,11 +9,15 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from rnntool.engine.checkpoint import (generator_states, load_generator_states,
+                                      load_optimiser_state, optimiser_state)
 from rnntool.engine.losses import LOSSES, compute_loss
 from rnntool.engine.members import initial_states, member_batch, sample_members
 from rnntool.engine.optimisers import OPTIMISERS, Schedule, build_optimiser, clip_per_member
-from rnntool.engine.regularisers import parse_regularisers, penalty
+from rnntool.engine.regularisers import check_parameters, parse_regularisers, penalty
 from rnntool.errors import ConfigError
+from rnntool.network.cells import parameter_names
+from rnntool.network.config import NetworkConfig
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import LearningRule, Monitor, batch_accuracy
 from rnntool.seeding import Seeds
@@ -37,6 +41,8 @@ class BPTT(LearningRule):
     trainable: ClassVar[tuple[str, ...]] = ("W_rec",)
     #: BPTT trains K networks as one batched pass (``--seeds`` ensembles).
     batches_members: ClassVar[bool] = True
+    #: BPTT writes checkpoints and resumes exactly (``--checkpoint-every``, ``--resume``).
+    checkpoints: ClassVar[bool] = True
     lr: float = 5e-4
     batch_size: int = 500
     clip: float = 0.0
@@ -65,19 +71,37 @@ class BPTT(LearningRule):
         parse_regularisers(self.regularise)
         Schedule(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0), self.schedule, 1)
 
+    def check_network(self, config: NetworkConfig) -> None:
+        check_parameters(parse_regularisers(self.regularise), parameter_names(config))
+
     def fit(self, net: CTRNN, task: Task, seeds: Seeds | list[Seeds], monitor: Monitor) -> CTRNN:
         """Train every member of ``net`` (one per seed in ``seeds``) until the monitor stops it;
         returns the best network of each member, stacked."""
         members = seeds if isinstance(seeds, list) else [seeds]
         k = len(members)
+        checkpointer = monitor.checkpointer
+        resume = checkpointer.resume_from if checkpointer is not None else None
+        if resume is not None:
+            for name, value in resume["weights"].items():
+                net.params[name] = torch.from_numpy(np.array(value)).to(net.device, net.dtype)
         params = net.trainable_parameters()
         if not params:
             raise ConfigError("BPTT needs at least one trainable parameter (--train)")
         optimiser = build_optimiser(params, self.optimizer, self.lr, self.weight_decay, self.momentum)
         schedule = Schedule(optimiser, self.schedule, monitor.stopping.max_iters)
         terms = parse_regularisers(self.regularise)
+        check_parameters(terms, tuple(net.params))
         data = [s.generator("data") for s in members]
         noise = [s.generator("noise") for s in members]
+        streams = {**{f"data{i}": g for i, g in enumerate(data)},
+                   **{f"noise{i}": g for i, g in enumerate(noise)}}
+        if resume is not None:
+            load_optimiser_state(optimiser, resume["optimiser"])
+            schedule.load_state_dict(resume["schedule"])
+            load_generator_states(streams, resume["generators"])
+            monitor.load_state(resume["monitor"], net.device)
+            if monitor.stopped.all():
+                return monitor.best_networks(net)
         while True:
             batch = sample_members(task, self.batch_size, data)
             x_init = initial_states(net, self.batch_size, noise, self.shared_x0)
@@ -92,10 +116,12 @@ class BPTT(LearningRule):
             stopped = torch.as_tensor(monitor.stopped)
             frozen = [p.detach()[stopped].clone() for p in params] if stopped.any() else None
             optimiser.step()
+            net.project()
             if frozen is not None:
                 with torch.no_grad():
                     for p, f in zip(params, frozen):
                         p[stopped] = f
+            net.project()
             lr = schedule.lr
             schedule.step(float(losses.detach().sum()))
             outputs = trajectory.outputs.detach()
@@ -106,3 +132,9 @@ class BPTT(LearningRule):
                                       lr=np.full(k, lr), grad_norm=grad_norm)
             if done.all():
                 return monitor.best_networks(net)
+            if checkpointer is not None and checkpointer.due(max(t.iterations for t in monitor.tracks)):
+                checkpointer.save({"weights": {n: v.detach().cpu().numpy() for n, v in net.params.items()},
+                                   "optimiser": optimiser_state(optimiser),
+                                   "schedule": schedule.state_dict(),
+                                   "generators": generator_states(streams),
+                                   "monitor": monitor.state()})

@@ -59,10 +59,12 @@ class GeneticAlgorithm(LearningRule):
             raise ConfigError("sigma must be ≥ 0, crossover in [0, 1], batch_size ≥ 1")
         self.mutate = tuple(self.mutate) if not isinstance(self.mutate, str) else tuple(
             p.strip() for p in self.mutate.split(",") if p.strip())
-        if not set(self.mutate) <= {"W_in", "W_rec", "b", "W_out", "b_out", "x0"}:
-            raise ConfigError(f"mutate names unknown parameters: {', '.join(self.mutate)}")
 
     def fit(self, net: CTRNN, task: Task, seeds: Seeds, monitor: Monitor) -> CTRNN:
+        unknown = set(self.mutate) - set(net.params)
+        if unknown:
+            raise ConfigError(f"mutate names parameters the {net.config.cell} cell lacks: "
+                              f"{', '.join(sorted(unknown))}")
         rng = seeds.generator("rule")
         population = initial_population(net, self.population, rng)
         data, noise = seeds.generator("data"), seeds.generator("noise")
@@ -99,7 +101,9 @@ class GeneticAlgorithm(LearningRule):
                 step[0] = 0.0
                 child.add_(step.to(child.device), alpha=self.sigma)
             params[name] = child
-        return CTRNN(population.config, params, population.device)
+        children = CTRNN(population.config, params, population.device)
+        children.project()
+        return children
 
 
 def initial_population(net: CTRNN, size: int, rng: torch.Generator) -> CTRNN:
@@ -118,14 +122,14 @@ def fitness(population: CTRNN, task: Task, batch: Batch,
     score only the first and last steps the run keeps just those two outputs.
     """
     cfg = population.config
-    shared = torch.randn((1, 1, cfg.n_rec), generator=noise, dtype=population.dtype)
+    shared = torch.randn((1, 1, population.state_size), generator=noise, dtype=population.dtype)
     x_init = population.clamp(population.params["x0"][:, None, :]
                               + cfg.x0_std * shared.to(population.device))
     x_init = x_init.expand(-1, len(batch), -1)
     if task.decision_at_end and _first_last_mask(batch):
         # a time block of the drive (steps × K × B × N) small enough to stay in cache:
         # with 64-step blocks a 20-member generation ran 3× slower
-        cells = population.members * len(batch) * cfg.n_rec
+        cells = population.members * len(batch) * population.state_size
         first, last = final_outputs(population, batch.inputs, x_init,
                                     time_chunk=max(1, min(64, (1 << 21) // cells)))
         outputs = torch.stack([first, last], dim=-2).cpu()

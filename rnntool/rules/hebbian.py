@@ -14,6 +14,7 @@ from rnntool.errors import ConfigError
 from rnntool.network.ctrnn import CTRNN
 from rnntool.network.scan import scan
 from rnntool.rules.base import LearningRule, Monitor, batch_accuracy
+from rnntool.rules.cell_support import check_rule_cell
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 
@@ -44,6 +45,8 @@ class Hebbian(LearningRule):
     preset: ClassVar[str] = "miconi"
     trainable: ClassVar[tuple[str, ...]] = ("W_rec",)
     unit: ClassVar[str] = "update"
+    #: the eligibility trace reads the ctrnn cell's potentials x and rates φ(x)
+    cells: ClassVar[tuple[str, ...]] = ("ctrnn",)
     eta: float = 0.3
     max_dw: float = 3e-4
     batch_size: int = 32
@@ -71,6 +74,7 @@ class Hebbian(LearningRule):
             raise ConfigError("cubic must be 'post' (Miconi) or 'product' (McMahan's copies)")
 
     def fit(self, net: CTRNN, task: Task, seeds: Seeds, monitor: Monitor) -> CTRNN:
+        check_rule_cell(self, net.config.cell)
         rng, data, noise = (seeds.generator(s) for s in ("rule", "data", "noise"))
         types = 3 * max(getattr(task, "n_contexts", 0), 1)
         baseline = torch.full((types,), float("nan"), dtype=torch.float64)
@@ -88,6 +92,7 @@ class Hebbian(LearningRule):
                 baseline = _first_values(baseline, error.double().cpu(), kind)
                 if seen >= self.warmup_trials:
                     net.params["W_rec"][0] += self.weight_change(trace, error, baseline[kind])
+                    net.project()
                 baseline = update_baseline(baseline, error.double().cpu(), kind, self.baseline_decay)
                 seen += self.batch_size
                 accuracy = float(batch_accuracy(task, outputs, batch)[0])

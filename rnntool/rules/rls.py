@@ -20,6 +20,7 @@ from torch import Tensor
 from rnntool.errors import ConfigError
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import LearningRule, Monitor, batch_accuracy
+from rnntool.rules.cell_support import check_rule_cell
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 
@@ -47,31 +48,40 @@ def rls_correct(weights: Tensor, error: Tensor, k: Tensor) -> None:
 
 
 def rls_trial(net: CTRNN, inputs: Tensor, x: Tensor, update_from: int,
-              update: Callable[[int, Tensor], None]) -> tuple[Tensor, Tensor]:
+              update: Callable[[int, Tensor], None]) -> Tensor:
     """Run one trial (batch 1) of ``net``, calling ``update(t, r_t)`` after steps 0 and
     ``update_from`` … T−1, where r_t are the rates after step t.
 
     Steps with fixed weights in between run as one scan; the others go through
     :meth:`CTRNN.step` so each sees the weights the previous update left. Returns the
-    outputs (n_out,) at the first and the last step, read before that step's update.
+    outputs at every step (T, n_out), each read before that step's update.
     """
     u = inputs[0].to(net.device, net.dtype).unbind(0)
     steps = len(u)
     x = net.step(x, u[0].view(1, 1, -1))
-    first = net.output(x)[0, 0]
-    last = first
+    outputs = [net.output(x)[0]]
     update(0, net.rate(x)[0, 0])
     start = max(update_from, 1)
     if start > 1:
-        x = net.simulate(inputs[:, 1:min(start, steps)], x).states[:, :, -1]
+        traj = net.simulate(inputs[:, 1:min(start, steps)], x)
+        x = traj.states[:, :, -1]
+        outputs.append(traj.outputs[0, 0])
     for t in range(start, steps):
         x = net.step(x, u[t].view(1, 1, -1))
-        if t == steps - 1:
-            last = net.output(x)[0, 0]
+        outputs.append(net.output(x)[0])
         update(t, net.rate(x)[0, 0])
-    if start >= steps:
-        last = net.output(x)[0, 0]
-    return first, last
+    return torch.cat(outputs)
+
+
+def projected(net: CTRNN, update: Callable[[int, Tensor], None]) -> Callable[[int, Tensor], None]:
+    """``update`` followed by the projection onto the network's constraints (if any)."""
+    if not net.constraints.active:
+        return update
+
+    def step(t: int, r: Tensor) -> None:
+        update(t, r)
+        net.project()
+    return step
 
 
 @dataclass
@@ -85,6 +95,8 @@ class OnlineRLSRule(LearningRule):
     """
 
     unit: ClassVar[str] = "trial"
+    #: RLS acts on the rates of the ctrnn cell's linear currents
+    cells: ClassVar[tuple[str, ...]] = ("ctrnn",)
     alpha_rls: float = 1.0
     update_from: int = 200
     trials_per_attempt: int = 5000
@@ -108,6 +120,7 @@ class OnlineRLSRule(LearningRule):
         """The per-step update ``(t, r_t) → None`` for one training trial."""
 
     def fit(self, net: CTRNN, task: Task, seeds: Seeds, monitor: Monitor) -> CTRNN:
+        check_rule_cell(self, net.config.cell)
         if task.n_out != 1:
             raise ConfigError(f"rule {self.name!r} trains single-output tasks only")
         rng, data, noise = (seeds.generator(s) for s in ("rule", "data", "noise"))
@@ -116,19 +129,19 @@ class OnlineRLSRule(LearningRule):
         with torch.no_grad():
             while True:
                 if trial % self.trials_per_attempt == 0:
+                    if attempt == self.max_attempts:
+                        return monitor.best_network(net)
                     attempt += 1
                     self.start_attempt(net, rng)
                     rls = RLS(net.config.n_rec, self.alpha_rls, device=net.device)
                 trial += 1
                 batch = task.sample(1, data)
                 x = net.initial_state(1, noise)
-                first, last = rls_trial(net, batch.inputs, x, self.update_from,
-                                        self.corrector(net, batch, rls))
-                outputs = torch.stack([first, last])[None, None].cpu()  # (1, 1, 2, n_out)
-                ends = Batch(batch.inputs, batch.targets[:, [0, -1]], batch.mask[:, [0, -1]],
-                             batch.conditions)
-                loss = float(task.loss(outputs, ends, "mean")[0])
-                correct = float(batch_accuracy(task, outputs, ends)[0])
+                outputs = rls_trial(net, batch.inputs, x, self.update_from,
+                                    projected(net, self.corrector(net, batch, rls)))
+                outputs = outputs[None, None].cpu()  # (1, 1, T, n_out)
+                loss = float(task.loss(outputs, batch, "mean")[0])
+                correct = float(batch_accuracy(task, outputs, batch)[0])
                 if correct == correct:  # unscored trials (NaN) leave the running mean alone
                     recent.append(correct)
                 accuracy = sum(recent) / len(recent) if recent else 0.0

@@ -35,9 +35,10 @@ def temp_pattern(target: Path) -> re.Pattern[str]:
 
 
 def remove_stale_temps(target: Path) -> list[Path]:
-    """Delete temporary files of ``target`` left by killed writers; call with its lock held
-    (every writer holds it while its temporary file exists, so any such file is stale)."""
-    pattern = temp_pattern(target)
+    """Delete temporary files left by killed writers in ``target``'s folder; call with the
+    folder's lock held (every writer holds it while its temporary file exists, so any such
+    file is stale)."""
+    pattern = re.compile(rf"^\..+\.{_RANDOM}\.tmp$")  # the lock is per folder: any target's
     removed = []
     try:
         entries = list(os.scandir(target.parent))

@@ -37,6 +37,8 @@ class EvidenceTask(Task):
 
     name: ClassVar[str] = "evidence"
     decision_at_end: ClassVar[bool] = True
+    #: A model name without a rule prefix trains with BPTT.
+    default_rule: ClassVar[str | None] = "bptt"
 
     def __post_init__(self) -> None:
         self.check()

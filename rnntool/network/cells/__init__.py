@@ -11,6 +11,8 @@ from dataclasses import fields
 from rnntool.errors import ConfigError
 from rnntool.network.cells.base import Cell, Params, ParamSpec, Setting
 from rnntool.network.cells.ctrnn import CTRNNCell
+from rnntool.network.cells.gated import GRUCell, LSTMCell, RNNCell, from_torch, to_torch
+from rnntool.network.cells.rate import RateCell
 from rnntool.network.config import NetworkConfig
 from rnntool.registry import Registry, check_settings
 
@@ -60,7 +62,8 @@ def parameter_names(config: NetworkConfig) -> tuple[str, ...]:
     return names + (("mask_rec",) if config.mask else ())
 
 
-register_cell(CTRNNCell)
+for _cell in (CTRNNCell, RateCell, RNNCell, GRUCell, LSTMCell):
+    register_cell(_cell)
 
-__all__ = ["CELLS", "Cell", "Params", "ParamSpec", "Setting", "make_cell", "parameter_names",
-           "register_cell"]
+__all__ = ["CELLS", "Cell", "Params", "ParamSpec", "Setting", "from_torch", "make_cell", "parameter_names",
+           "register_cell", "to_torch"]

@@ -1,0 +1,78 @@
+"""A K-seed ensemble trained as one batched BPTT run against K sequential single runs.
+
+Run: ``python benchmarks/bench_ensemble.py [--seeds 20] [--iters 10]``. Both sides call the
+library exactly as ``rnntool train`` does (``train_ensemble`` vs ``train`` per seed, the
+same task, network and rule), with validation effectively off so the training step is
+measured. FLOPs per network-iteration are counted as 6·B·N²·T (forward, and backward
+through states and weights); shares are of the float32 GEMM peak measured in the same run.
+The machine may be shared: compare ratios from one run only.
+
+Targets (issue 9): at N = 64, B = 32, T = 500 the 20-seed ensemble reaches ≥ 5× the
+throughput of 20 sequential single-seed runs; at N = 256 its GEMM-peak share is within
+10 % of a single run's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from rnntool.engine.ensemble import train_ensemble
+from rnntool.rules import BPTT
+from rnntool.tasks import make_task
+from rnntool.training import TrainSettings, network_for, train
+
+
+def gemm_peak(size: int = 2048, reps: int = 8) -> float:
+    """Best float32 GEMM rate in GFLOP/s over a few square products."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(3):
+        a @ b
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return 2 * size ** 3 / best / 1e9
+
+
+def run(n: int, batch: int, steps: int, seeds: int, iters: int) -> tuple[float, float]:
+    """Seconds for one ensemble of ``seeds`` members and for ``seeds`` sequential runs."""
+    task = make_task("cdi", steps=steps, noise_std=0.5)
+    rule = BPTT.create(task, batch_size=batch, max_iters=iters)
+    cfg = network_for(BPTT, task, n)
+    settings = TrainSettings(stop=(), validation_trials=32, validate_every=10 ** 9)
+    chosen = list(range(1, seeds + 1))
+    t0 = time.perf_counter()
+    train_ensemble([f"e{s}" for s in chosen], chosen, task, rule, cfg, settings)
+    ensemble = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for s in chosen:
+        train(f"s{s}", task, rule, cfg, TrainSettings(**{**settings.__dict__, "seed": s}))
+    sequential = time.perf_counter() - t0
+    return ensemble, sequential
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--iters", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=500)
+    args = parser.parse_args()
+    peak = gemm_peak()
+    print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads", flush=True)
+    for n in (64, 256):
+        iters = args.iters if n == 64 else max(2, args.iters // 5)
+        ens, seq = run(n, args.batch, args.steps, args.seeds, iters)
+        flops = 6 * args.batch * n * n * args.steps * iters * args.seeds / 1e9
+        print(f"N={n:4d} B={args.batch} T={args.steps} K={args.seeds} iters={iters}: "
+              f"ensemble {args.seeds * iters / ens:7.1f} network-iterations/s "
+              f"({flops / ens / peak:6.1%} of peak), sequential {args.seeds * iters / seq:7.1f} "
+              f"({flops / seq / peak:6.1%} of peak), ensemble/sequential {seq / ens:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()

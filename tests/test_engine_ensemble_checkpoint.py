@@ -1,0 +1,111 @@
+"""Batched ensembles equal single runs; checkpoints resume bit-identically after SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from rnntool.engine.ensemble import train_ensemble
+from rnntool.network import CTRNN
+from rnntool.rules import BPTT
+from rnntool.seeding import Seeds
+from rnntool.storage import read_model
+from rnntool.tasks import make_task
+from rnntool.training import TrainSettings, network_for, train
+
+SEEDS = [3, 4, 5]
+
+
+def test_ensemble_members_start_and_end_as_single_runs() -> None:
+    task = make_task("cdi", steps=30, noise_std=0.1)
+    rule = BPTT.create(task, lr=0.02, batch_size=16, max_iters=25)
+    cfg = network_for(BPTT, task, 8)
+    settings = TrainSettings(validation_trials=60, validate_from=0.0,
+                             stop=("val_accuracy>=0.6 for 2",))
+    records = train_ensemble([f"e{s}" for s in SEEDS], SEEDS, task, rule, cfg, settings)
+    singles = [train(f"s{s}", task, rule, cfg, TrainSettings(**{**settings.__dict__, "seed": s}))
+               for s in SEEDS]
+    iterations = set()
+    for s, ens, one in zip(SEEDS, records, singles):
+        start = CTRNN.initialise(cfg, Seeds(s).generator("init")).to_numpy()
+        assert ens.seed == s and one.seed == s
+        assert ens.training["iterations"] == one.training["iterations"]
+        iterations.add(ens.training["iterations"])
+        assert ens.training["best_iteration"] == one.training["best_iteration"]
+        for name in ens.weights:
+            np.testing.assert_allclose(ens.weights[name], one.weights[name], rtol=1e-4, atol=1e-5)
+        assert not np.array_equal(ens.weights["W_rec"], start["W_rec"])
+        for key in ("loss", "val_accuracy", "val_mse", "train_accuracy"):
+            np.testing.assert_allclose(ens.training["history"][key], one.training["history"][key],
+                                       rtol=1e-4, atol=1e-5, equal_nan=True)
+    assert len(iterations) > 1, "members should stop at different iterations in this test"
+
+
+def test_cli_seeds_write_one_model_per_seed_and_a_group_file_svcca_reads(tmp_path: Path) -> None:
+    result = run_cli("train", "ens", "--seeds", "1-3", "-v", "0.1", "--N", "2", "--task-opt",
+                     "steps=30", "--n-rec", "8", "--validation-trials", "60", "--max-iters", "4",
+                     "--opt", "batch_size=16", "--models-dir", str(tmp_path), "-q")
+    assert result.returncode == 0, result.stderr
+    written = result.stdout.split()
+    assert written == [str(tmp_path / f"ens_s{s}.h5") for s in (1, 2, 3)] + [str(tmp_path / "ens.groups.txt")]
+    assert [read_model(p).seed for p in written[:3]] == [1, 2, 3]
+    svcca = run_cli("svcca", written[-1], "--models-dir", str(tmp_path), "-q")
+    assert svcca.returncode == 0, svcca.stderr
+
+
+TRAIN = ["train", "ck", "-v", "0.1", "--N", "2", "--task-opt", "steps=30", "--n-rec", "8",
+         "--validation-trials", "50", "--opt", "batch_size=16", "--opt", "lr=0.01",
+         "--max-iters", "400", "--validate-from", "0", "--stop", "val_accuracy>=0.99 for 50", "-q"]
+
+
+def _spawn(folder: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "rnntool", *TRAIN, "--models-dir", str(folder),
+                             "--checkpoint-every", "50", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def _kill_after_new_checkpoint(proc: subprocess.Popen, ckpt: Path, timeout: float = 240) -> None:
+    before = ckpt.stat().st_mtime_ns if ckpt.exists() else None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ckpt.exists() and ckpt.stat().st_mtime_ns != before:
+            time.sleep(0.3)  # somewhere between two checkpoints
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"training ended before it could be killed: {proc.stderr.read().decode()}")
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_sigkill_twice_then_resume_is_bit_identical(tmp_path: Path) -> None:
+    plain, killed = tmp_path / "plain", tmp_path / "killed"
+    ref = run_cli(*TRAIN, "--models-dir", str(plain))
+    assert ref.returncode == 0, ref.stderr
+    ckpt = killed / "ck.ckpt.h5"
+    _kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt)
+    _kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt)
+    assert not (killed / "ck.h5").exists()
+    final = _spawn(killed, "--resume")
+    out, err = final.communicate(timeout=300)
+    assert final.returncode == 0, err.decode()
+    a, b = read_model(plain / "ck.h5"), read_model(killed / "ck.h5")
+    for name in a.weights:
+        assert np.array_equal(a.weights[name], b.weights[name]), name
+    history_a, history_b = a.training["history"], b.training["history"]
+    assert set(history_a) == set(history_b)
+    for key in history_a:
+        if key != "seconds":
+            assert np.array_equal(history_a[key], history_b[key], equal_nan=True), key
+    assert a.training["iterations"] == b.training["iterations"] > 100
+    assert not ckpt.exists()  # removed once the model is written
