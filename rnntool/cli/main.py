@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "topology": ("topology", "Fixed-point topology distances between groups of models."),
     "import-miconi": ("import_miconi", "Import a network from Miconi's C++ program."),
     "sweep": ("sweep", "Train and analyse grids of rules, settings and seeds on Dask."),
+    "geometry": ("geometry", "Precision and weight geometry of System A models (duration task)."),
 }
 
 

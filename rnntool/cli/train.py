@@ -78,8 +78,10 @@ class _RuleOptionsHelp(click.Command):
                    "NAME.groups.txt lists them for svcca/topology.")
 @click.option("--n-rec", type=count(65536), default=None,
               show_default="the task's, else 50", help="Number of recurrent units.")
-@click.option("--preset", type=preset_choice(), default=None, show_default="the rule's",
-              help="Network preset.")
+@click.option("--preset", type=preset_choice(), default=None,
+              show_default="the task's, else the rule's",
+              help="Network preset. system-a draws its frozen W_rec (G) from its own seed, so all "
+                   "models of --seeds share one G and differ in W_in (I) and W_out (w).")
 @click.option("--phi", type=nonlinearity_choice(), default=None, show_default="the preset's",
               help="Rate nonlinearity φ.")
 @click.option("--readout", type=click.Choice(["x", "phi"]), default=None,

@@ -132,6 +132,15 @@ for _name, _settings in {
     "miconi": dict(phi="tanh", readout="phi", output_nonlinearity="none", init="miconi",
                    clamp_units=MICONI_CLAMPS[0], clamp_values=MICONI_CLAMPS[1],
                    alpha=1.0 / 30.0, g=1.5, x0_std=0.0),
+    # System A (frozen recurrent network, Puhl's duration memory): potential-form tanh
+    # dynamics x ← (1−α)x + α(g·G tanh x + I u), z = wᵀ tanh x, no bias, no noise, x(0) = 0,
+    # τ = 100 ms at dt = 1 ms. G ~ N(0, 1/N) with gain g = 1.5 is drawn from its own seed
+    # (rec_seed, 1 as the original), so every model of an ensemble shares the same frozen G
+    # and the model seeds draw only I ~ N(0, 1) and w ~ N(0, 1/N); train W_in and W_out
+    # (W_out alone is the study's Experiment B).
+    "system-a": dict(phi="tanh", readout="phi", output_nonlinearity="none", init="gaussian",
+                     g=1.5, alpha=0.01, x0_std=0.0, noise_in=0.0, noise_rec=0.0,
+                     trainable=("W_in", "W_out"), cell_options={"rec_seed": 1}),
     # Standard CT-RNN: tanh rates, Gaussian g/√N weights, readout from rates.
     "ctrnn": dict(phi="tanh", readout="phi", output_nonlinearity="none", init="gaussian",
                   alpha=0.1),

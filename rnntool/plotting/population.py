@@ -22,12 +22,16 @@ KINDS = POPULATION_KINDS
 def plot_population_file(path: Path, kinds: list[str] | None, out_dir: Path, fmt: str) -> list[Path]:
     """Draw the requested figures (default: all of :data:`KINDS`) of a population file and
     return the paths written, ``<out_dir>/<file stem>.<kind>.<fmt>``."""
+    attrs, tree = read_population(path)
+    if attrs.get("kind") == "geometry":
+        from rnntool.plotting.geometry import plot_geometry_file
+
+        return plot_geometry_file(path, attrs, tree, kinds, out_dir, fmt)
     kinds = list(KINDS) if not kinds else kinds
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise ConfigError(f"population files have no figure {unknown[0]!r} "
                           f"(known: {', '.join(KINDS)})")
-    attrs, tree = read_population(path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

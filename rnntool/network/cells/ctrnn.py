@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from rnntool.network.cells.base import Cell, Params, ParamSpec
+from rnntool.network.cells.base import Cell, Params, ParamSpec, Setting
 from rnntool.network.config import NetworkConfig
 from rnntool.network.initialisation import initial_parameters
 from rnntool.network.nonlinearities import get_nonlinearity
@@ -29,6 +29,9 @@ class CTRNNCell(Cell):
     config_fields = CONTINUOUS_FIELDS + ("clamp_units", "clamp_values")
     continuous = True
     supports_dale = True
+    settings = {"rec_seed": Setting(int, None, "seed of W_rec, drawn apart from the model's "
+                                    "seed so every model of an ensemble shares it (System A's "
+                                    "frozen G); unset: drawn from the model's seed")}
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__(config)
@@ -58,7 +61,15 @@ class CTRNNCell(Cell):
                 ParamSpec("x0", (n,), False, "zeros (miconi: 0.1·U[−1, 1])")]
 
     def initial_parameters(self, generator: torch.Generator) -> Params:
-        return initial_parameters(self.config, generator)
+        """The configured initialisation; with ``rec_seed`` set, W_rec comes from its own
+        generator (the same matrix for every member and seed) and the other weights from
+        ``generator``."""
+        params = initial_parameters(self.config, generator)
+        rec_seed = self.options["rec_seed"]
+        if rec_seed is not None:
+            shared = initial_parameters(self.config, torch.Generator().manual_seed(int(rec_seed)))
+            params["W_rec"] = shared["W_rec"]
+        return params
 
     def clamp(self, x: Tensor) -> Tensor:
         return x if self.keep is None else x * self.keep + self.fill
