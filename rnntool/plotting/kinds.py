@@ -1,7 +1,7 @@
 """Figure kinds and formats, importable without matplotlib or torch (help and completion)."""
 
 #: The task suites' figures of a model file (drawn by ``rnntool.plotting.task_kinds``).
-TASK_KINDS = ("psychometric-grid", "attractors", "sweep")
+TASK_KINDS = ("psychometric-grid", "attractors", "attractor-map", "sweep")
 #: Figures of a model file (default: every kind the file has data for).
 MODEL_KINDS = ("trials", "pca", "eigen", "loss", "psychometric", "behaviour") + TASK_KINDS
 #: Figures of a population file written by ``svcca`` or ``topology``.
