@@ -62,6 +62,9 @@ class Cell(ABC):
     continuous: ClassVar[bool] = False
     #: whether Dale's law applies (square W_rec whose columns are the units' outputs)
     supports_dale: ClassVar[bool] = False
+    #: upper bounds on learning rules' default hyper-parameters, per rule name, that this
+    #: cell needs to train stably, e.g. ``{"bptt": {"lr": 1e-3}}`` (explicit options are kept)
+    rule_limits: ClassVar[dict[str, dict[str, float]]] = {}
 
     def __init__(self, config: NetworkConfig) -> None:
         self.config = config

@@ -68,6 +68,9 @@ class RNNCell(_TorchCell):
     summary = "h ← φ(W_in u + b + W_rec h + b_rec), torch.nn.RNN (φ = tanh or relu)"
     config_fields = ("phi",)
     supports_dale = True
+    #: Adam at the task's rate for the leaky ctrnn (flip-flop: 1e-2) drives this leak-free map
+    #: (α = 1) into saturation: 1e-3 trains it (3-bit flip-flop ≥ 95 % in ~200 iterations)
+    rule_limits = {"bptt": {"lr": 1e-3}}
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__(config)
