@@ -11,7 +11,7 @@ trial inputs are (B, T, n_in) shared by all members, or (K, B, T, n_in).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -24,13 +24,22 @@ from rnntool.network.config import NetworkConfig
 from rnntool.network.constraints import Constraints
 
 
-@dataclass
 class Trajectory:
-    """States, activities (rates, h) and outputs of a simulation, batch-first: (K, B, T, ·)."""
+    """States, activities (rates, h) and outputs of a simulation, batch-first: (K, B, T, ·).
 
-    states: Tensor
-    rates: Tensor
-    outputs: Tensor
+    ``states`` may be given as a function: it is then computed on first access (an LSTM's
+    c trajectory costs a second pass that training on outputs never needs).
+    """
+
+    def __init__(self, states: Tensor | Callable[[], Tensor], rates: Tensor,
+                 outputs: Tensor) -> None:
+        self._states, self.rates, self.outputs = states, rates, outputs
+
+    @property
+    def states(self) -> Tensor:
+        if callable(self._states):
+            self._states = self._states()
+        return self._states
 
 
 class Network:
@@ -168,7 +177,7 @@ class Network:
     def output(self, x: Tensor, rates: Tensor | None = None) -> Tensor:
         """Readout y = ψ(W_out z + b_out), z as the cell says; x has the member axis first."""
         z = self.cell.readout_source(x, rates)
-        k = x.shape[0]
+        k = z.shape[0]
         lead = z.shape[1:-1]
         p = self.effective()
         y = (z.reshape(k, -1, z.shape[-1]) @ p["W_out"].transpose(1, 2)
@@ -204,6 +213,12 @@ class Network:
         """States and activities (T, K, B, ·) over a precomputed drive (T, K, B, D)."""
         return self.cell.unroll(self.effective(), self.clamp(x_init), drive)
 
+    def unroll_activity(self, x_init: Tensor,
+                        drive: Tensor) -> tuple[Tensor, Tensor, Callable[[], Tensor]]:
+        """Activities (T, K, B, N), the last state and every state on demand (see
+        :meth:`Cell.unroll_activity`) over a precomputed drive (T, K, B, D)."""
+        return self.cell.unroll_activity(self.effective(), self.clamp(x_init), drive)
+
     def simulate(self, inputs: Tensor, x_init: Tensor,
                  generator: torch.Generator | None = None) -> Trajectory:
         """Run all members over trials; differentiable with respect to every parameter.
@@ -213,9 +228,12 @@ class Network:
             x_init: (K, B, S) initial states.
             generator: source of the network's input and recurrent noise.
         """
-        xs, rs = self.unroll(x_init, self.drive(inputs, generator))
-        states, rates = xs.permute(1, 2, 0, 3), rs.permute(1, 2, 0, 3)
-        return Trajectory(states, rates, self.output(states, rates))
+        rs, _, every_state = self.unroll_activity(x_init, self.drive(inputs, generator))
+        trajectory = Trajectory(lambda: every_state().permute(1, 2, 0, 3),
+                                rs.permute(1, 2, 0, 3), None)
+        source = trajectory.states if self.cell.readout_reads_state else trajectory.rates
+        trajectory.outputs = self.output(source, trajectory.rates)
+        return trajectory
 
 
 @torch.no_grad()
@@ -230,11 +248,12 @@ def final_outputs(net: Network, inputs: Tensor, x_init: Tensor, time_chunk: int 
     x = net.clamp(x_init)
     first = last_r = None
     steps = inputs.shape[-2]
+    reads_state = net.cell.readout_reads_state
     for start in range(0, steps, time_chunk):
         block = inputs[..., start:start + time_chunk, :]
-        xs, rs = net.unroll(x, net.drive(block, generator))
+        rs, last, every_state = net.unroll_activity(x, net.drive(block, generator))
         if first is None:
-            first = net.output(xs[0], rs[0])
-        x = xs[-1].contiguous()
+            first = net.output(every_state()[0] if reads_state else rs[0], rs[0])
+        x = last.contiguous()
         last_r = rs[-1]
     return first, net.output(x, last_r)

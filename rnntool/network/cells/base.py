@@ -121,6 +121,23 @@ class Cell(ABC):
         xs = torch.stack(states)
         return xs, self.activity(xs)
 
+    def unroll_activity(self, params: Params, x0: Tensor,
+                        drive: Tensor) -> tuple[Tensor, Tensor, Callable[[], Tensor]]:
+        """Activities (T, K, B, N), the last state (K, B, S) and a function returning every
+        state (T, K, B, S) when asked.
+
+        Training reads the activities only (unless the readout reads the state), so a cell
+        whose states cost work beyond its activities (an LSTM's c) computes them on demand.
+        The default unrolls once and hands out the states it already has.
+        """
+        xs, rs = self.unroll(params, x0, drive)
+        return rs, xs[-1], lambda: xs
+
+    @property
+    def readout_reads_state(self) -> bool:
+        """Whether :meth:`readout_source` needs the state when it is given the activity."""
+        return False
+
     def activity(self, x: Tensor) -> Tensor:
         """What analyses and the readout read of a state (…, S) → (…, N): rates, h, …"""
         return x

@@ -77,6 +77,10 @@ class CTRNNCell(Cell):
     def activity(self, x: Tensor) -> Tensor:
         return self.phi.fn(x)
 
+    @property
+    def readout_reads_state(self) -> bool:
+        return self.config.readout == "x"
+
     def readout_source(self, x: Tensor, activity: Tensor | None = None) -> Tensor:
         if self.config.readout == "x":
             return x

@@ -14,6 +14,8 @@ The Jacobians are written out (``tests/test_cells.py`` checks them against autog
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import Tensor
 
@@ -153,8 +155,8 @@ class LSTMCell(_TorchCell):
     """The LSTM's drive is its (noisy) input u itself: a whole trial then runs through
     torch's own sequence kernel (``torch._VF.lstm``, oneDNN on CPU), which forms W_in u for
     all steps in one product — as fast as torch.nn.LSTM. That kernel returns h at every step
-    and c only at the end, so the c trajectory is rebuilt from the h trajectory: the gates of
-    all steps in one product, then an element-wise recurrence."""
+    and c only at the end; training reads h alone, so the c trajectory is rebuilt from the h
+    trajectory only when the states are asked for (:meth:`unroll_activity`)."""
 
     name = "lstm"
     summary = "torch.nn.LSTM: gates i, f, g, o; state [h, c], readout from h"
@@ -196,30 +198,43 @@ class LSTMCell(_TorchCell):
         *_, o, _, c_new, tc = self._parts(params, x, d)
         return torch.cat([o * tc, c_new], -1)
 
-    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
-        """h from torch's sequence kernel per member, then c from the gates of all steps."""
+    def unroll_activity(self, params: Params, x0: Tensor,
+                        drive: Tensor) -> tuple[Tensor, Tensor, Callable[[], Tensor]]:
+        """h of every step and the last [h, c] from torch's sequence kernel, one call per
+        member; the c trajectory only when asked (:meth:`_cell_states`)."""
         n = self.config.n_rec
         h0, c0 = x0[..., :n], x0[..., n:]
         weights = [params[k] for k in ("W_in", "W_rec", "b", "b_rec")]
-        hs = torch.stack([
-            torch._VF.lstm(drive[:, k], (h0[k][None].contiguous(), c0[k][None].contiguous()),
-                           [w[k] for w in weights], True, 1, 0.0, torch.is_grad_enabled(),
-                           False, False)[0]
-            for k in range(drive.shape[1])], 1)  # (T, K, B, N)
-        h_prev = torch.cat([h0[None], hs[:-1]])
+        runs = [torch._VF.lstm(drive[:, k], (h0[k][None].contiguous(), c0[k][None].contiguous()),
+                               [w[k] for w in weights], True, 1, 0.0, torch.is_grad_enabled(),
+                               False, False) for k in range(drive.shape[1])]
+        hs = torch.stack([r[0] for r in runs], 1)  # (T, K, B, N)
+        last = torch.cat([torch.cat([r[1] for r in runs]), torch.cat([r[2] for r in runs])], -1)
+        return hs, last, lambda: torch.cat([hs, self._cell_states(params, x0, drive, hs)], -1)
+
+    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
+        hs, _, every_state = self.unroll_activity(params, x0, drive)
+        return every_state(), hs
+
+    def _cell_states(self, params: Params, x0: Tensor, drive: Tensor, hs: Tensor) -> Tensor:
+        """c of every step (T, K, B, N), rebuilt from the h trajectory: the i, f, g gates of
+        all steps in one product, then the element-wise recurrence c ← f c + i g."""
+        n = self.config.n_rec
         steps, members, batch = drive.shape[:3]
-        d = torch.baddbmm(self._bias(params)[:, None, :],
+        h_prev = torch.cat([x0[None, ..., :n], hs[:-1]])
+        w_in, w_rec = params["W_in"][:, :3 * n], params["W_rec"][:, :3 * n]
+        d = torch.baddbmm(self._bias(params)[:, None, :3 * n],
                           drive.transpose(0, 1).reshape(members, -1, drive.shape[-1]),
-                          params["W_in"].transpose(1, 2))
+                          w_in.transpose(1, 2))
         pre = torch.baddbmm(d, h_prev.transpose(0, 1).reshape(members, -1, n),
-                            params["W_rec"].transpose(1, 2))
-        s = torch.sigmoid(pre).reshape(members, steps, batch, 4 * n).transpose(0, 1)
-        g = torch.tanh(pre[..., 2 * n:3 * n]).reshape(members, steps, batch, n).transpose(0, 1)
-        c, cs = c0, []
+                            w_rec.transpose(1, 2)).reshape(members, steps, batch, 3 * n)
+        s = torch.sigmoid(pre[..., :2 * n]).transpose(0, 1)
+        g = torch.tanh(pre[..., 2 * n:]).transpose(0, 1)
+        c, cs = x0[..., n:], []
         for t in range(steps):
-            c = torch.addcmul(s[t, ..., n:2 * n] * c, s[t, ..., :n], g[t])
+            c = torch.addcmul(s[t, ..., n:] * c, s[t, ..., :n], g[t])
             cs.append(c)
-        return torch.cat([hs, torch.stack(cs)], -1), hs
+        return torch.stack(cs)
 
     def _gate_jacobians(self, params: Params, x: Tensor, u: Tensor,
                         weight: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
