@@ -7,9 +7,11 @@ GRU; i, f, g, o for the LSTM) — and :func:`from_torch` / :func:`to_torch` conv
 Initialisation is torch's: every weight and bias U(−1/√N, 1/√N); the readout y = W_out h +
 b_out is an ``nn.Linear``'s U(−1/√N, 1/√N). The LSTM's state is the flat vector [h, c].
 
-The input's share of every gate, W_in u + b, is one product over all steps
-(:meth:`Cell.input_drive`); each step then adds one batched product W_rec h per member.
-The Jacobians are written out (``tests/test_cells.py`` checks them against autograd).
+``rnn``: the input's share W_in u + b is one product over all steps (:meth:`Cell.input_drive`);
+each step then adds one batched product W_rec h per member. ``gru`` and ``lstm`` run whole
+trials through torch's own sequence kernels (``torch._VF.gru`` / ``lstm``, one call per
+member), so they train as fast as torch.nn.GRU / LSTM. The Jacobians are written out
+(``tests/test_cells.py`` checks them against autograd).
 """
 
 from __future__ import annotations
@@ -103,6 +105,9 @@ class RNNCell(_TorchCell):
 
 
 class GRUCell(_TorchCell):
+    """Like the LSTM, the GRU's drive is its (noisy) input u itself, so a whole trial runs
+    through torch's own sequence kernel (``torch._VF.gru``, the code of torch.nn.GRU)."""
+
     name = "gru"
     summary = "torch.nn.GRU: r, z gates, n = tanh(W_in u + b + r ⊙ (W_rec h + b_rec))"
     gates = 3
@@ -112,8 +117,12 @@ class GRUCell(_TorchCell):
         b_rec = params["b_rec"]
         return params["b"] + torch.cat([b_rec[:, :2 * n], torch.zeros_like(b_rec[:, 2 * n:])], 1)
 
-    def _parts(self, params: Params, h: Tensor, d: Tensor) -> tuple[Tensor, ...]:
+    def input_drive(self, params: Params, u: Tensor) -> Tensor:
+        return u.expand(*u.shape[:-3], params["W_in"].shape[0], *u.shape[-2:])
+
+    def _parts(self, params: Params, h: Tensor, u: Tensor) -> tuple[Tensor, ...]:
         n = self.config.n_rec
+        d = torch.baddbmm(self._bias(params)[:, None, :], u, params["W_in"].transpose(1, 2))
         gh = torch.bmm(h, params["W_rec"].transpose(1, 2))
         rz = torch.sigmoid(d[..., :2 * n] + gh[..., :2 * n])
         r, z = rz[..., :n], rz[..., n:]
@@ -125,12 +134,20 @@ class GRUCell(_TorchCell):
         _, z, new, _ = self._parts(params, x, d)
         return new + z * (x - new)
 
+    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
+        """h of every step from torch's sequence kernel, one call per member."""
+        weights = [params[k] for k in ("W_in", "W_rec", "b", "b_rec")]
+        hs = torch.stack([
+            torch._VF.gru(drive[:, k], x0[k][None].contiguous(), [w[k] for w in weights], True,
+                          1, 0.0, torch.is_grad_enabled(), False, False)[0]
+            for k in range(drive.shape[1])], 1)
+        return hs, hs
+
     def _jacobian(self, params: Params, x: Tensor, u: Tensor, of_state: bool) -> Tensor:
         """∂h′/∂v for v = h (weight W_rec) or v = u (weight W_in): both enter the gates
         linearly, only the candidate's v-term differs (inside r ⊙ · for h, outside for u)."""
         n = self.config.n_rec
-        r, z, new, hn = self._parts(params, x, self.input_drive(params, u).expand(
-            x.shape[0], x.shape[1], -1))
+        r, z, new, hn = self._parts(params, x, u.expand(x.shape[0], x.shape[1], -1))
         w = params["W_rec" if of_state else "W_in"][:, None]  # (K, 1, 3N, ·)
         dr = (r * (1 - r))[..., None] * w[:, :, :n]
         dz = (z * (1 - z))[..., None] * w[:, :, n:2 * n]
@@ -143,8 +160,7 @@ class GRUCell(_TorchCell):
 
     def jacobian_state(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
         eye = torch.eye(self.config.n_rec, dtype=x.dtype, device=x.device)
-        z = self._parts(params, x, self.input_drive(params, u).expand(
-            x.shape[0], x.shape[1], -1))[1]
+        z = self._parts(params, x, u.expand(x.shape[0], x.shape[1], -1))[1]
         return self._jacobian(params, x, u, True) + z[..., None] * eye
 
     def jacobian_input(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
