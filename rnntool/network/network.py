@@ -174,8 +174,11 @@ class Network:
         k = x.shape[0]
         lead = z.shape[1:-1]
         p = self.effective()
-        y = (z.reshape(k, -1, z.shape[-1]) @ p["W_out"].transpose(1, 2)
-             ).reshape(k, *lead, -1) + p["b_out"].reshape(k, *([1] * len(lead)), -1)
+        w = p["W_out"].transpose(1, 2)
+        # broadcast over the leading axes instead of flattening them: z is often a view of
+        # time-major (T, K, B, ·) storage, which flattening would copy
+        y = (z @ w.reshape(k, *([1] * (len(lead) - 1)), *w.shape[1:]) if lead
+             else (z[:, None] @ w)[:, 0]) + p["b_out"].reshape(k, *([1] * len(lead)), -1)
         return torch.tanh(y) if self.config.output_nonlinearity == "tanh" else y
 
     # simulation ---------------------------------------------------------------------------

@@ -59,7 +59,7 @@ class _Scan(torch.autograd.Function):
                 torch.sigmoid(torch.mul(x_next, 2.0, out=tmp), out=h_views[t + 1])
         ctx.save_for_backward(xs, hs, w_rec, keep)
         ctx.alpha, ctx.phi, ctx.offset = alpha, phi, offset
-        rates = hs[1:] if offset is None else hs[1:] * 2.0 - offset
+        rates = hs[1:] if offset is None else torch.mul(hs[1:], 2.0).sub_(offset)
         return xs[1:], rates
 
     @staticmethod
