@@ -87,7 +87,9 @@ class StateSpace:
         decoder_accuracy: held-out accuracy of the block decoder on the PCA states;
             ``decoder_accuracy_full``: on the full hidden states; ``decoder_train_accuracy``.
         decoder_coef, decoder_intercept: the PCA-space decoder (its logit).
-        z: (T, 2) task-aligned coordinates (trial, block) of every recorded step.
+        plane: (T, 2) PC1–PC2 coordinates of every recorded step.
+        z: (T, 2) task-aligned coordinates (trial, block) of every recorded step;
+            z_change: (T, 2) their change over the step, z_t − z_{t−1}.
         block_belief: (T,) 2·P(right block) − 1 from the decoder.
         effects: regression of Δz on the observation and the feedback, by direction.
         test_sessions: the held-out sessions.
@@ -108,7 +110,9 @@ class StateSpace:
     decoder_train_accuracy: float
     decoder_coef: np.ndarray
     decoder_intercept: float
+    plane: np.ndarray
     z: np.ndarray
+    z_change: np.ndarray
     block_belief: np.ndarray
     effects: dict[str, dict[str, float]]
     test_sessions: np.ndarray
@@ -326,7 +330,8 @@ def state_space(rows: dict[str, np.ndarray], w_out: np.ndarray, h0: np.ndarray,
         trial_in_plane=in_plane, angle_full=angle_degrees(v_trial, v_block),
         angle_plane=angle_degrees(trial_pca, block_pca), decoder_accuracy=test_acc,
         decoder_accuracy_full=test_full, decoder_train_accuracy=train_acc,
-        decoder_coef=coef, decoder_intercept=float(decoder.intercept_[0]), z=z,
+        decoder_coef=coef, decoder_intercept=float(decoder.intercept_[0]), plane=p[:, :2], z=z,
+        z_change=z - z_prev,
         block_belief=belief, effects=state_effects(rows, z, z_prev),
         test_sessions=test_sessions, settings=asdict(settings))
 

@@ -89,7 +89,7 @@ def distill_soft(path: str | os.PathLike, settings: Any = None, seed: int = 0,
     _require_env(teacher)
     tic = time.perf_counter()
     student, history = soft_distill(teacher.network, teacher.task, settings,
-                                    Seeds(seed).generator("distill"), log)
+                                    Seeds(seed).generator("analysis"), log)
     training = {"method": "soft", "teacher": str(Path(path)), "teacher_name": teacher.record.name,
                 "history": history, "seconds": time.perf_counter() - tic,
                 "settings": asdict(settings), "unit": "iteration",

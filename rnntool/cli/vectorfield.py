@@ -1,0 +1,93 @@
+"""``rnntool vectorfield``: vector fields, fixed points and basins of IBL agents under the six
+canonical inputs."""
+
+from __future__ import annotations
+
+import click
+
+from rnntool.cli.common import emit, json_option, models_dir_option, quiet_option, stderr, writable_model_paths
+from rnntool.cli.completion import complete_models
+from rnntool.cli.existing import existing_options, must_compute
+from rnntool.cli.options import MAX_INITS, count
+from rnntool.cli.statespace import closed_loop_models, session_options, space_settings
+
+
+@click.command("vectorfield")
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
+@session_options
+@click.option("--grid", type=count(200, 3), default=15, show_default=True,
+              help="Grid points per PCA axis (kept inside the hull of the visited states).")
+@click.option("--n-inits", type=count(MAX_INITS), default=1024, show_default=True,
+              help="Initial states of the fixed-point search in all, seeded from the visited states.")
+@click.option("--settle-steps", type=count(10**6), default=500, show_default=True,
+              help="Steps each grid state is iterated to find the stable point it settles at.")
+@existing_options("the stored vector field")
+@models_dir_option
+@json_option
+@quiet_option
+def command(models: tuple[str, ...], sessions: int, blocks: int, seed: int, components: int,
+            grid: int, n_inits: int, settle_steps: int, overwrite: bool, keep: bool,
+            models_dir: str | None, as_json: bool, quiet: bool) -> None:
+    """Vector fields of closed-loop IBL MODELS under the six canonical inputs of Schaeffer
+    et al. 2020 (strong left / equal / strong right evidence; negative / no / positive
+    feedback): the ideal field on a hull-clipped PCA grid, the real field of observed
+    transitions, fixed points from rnntool's finder with map stability (|λ| < 1) and time
+    constants, and basins of attraction. Stored under analyses/vectorfield; the fixed
+    points also under analyses/fixedpoints/ibl-conditions_exact.
+
+    \b
+    Examples:
+      rnntool vectorfield ibl_50
+      rnntool vectorfield ibl_50 --grid 25 --overwrite
+      rnntool vectorfield ibl_50 --keep | rnntool plot - --kind vectorfield --kind basins
+    """
+    settings = space_settings(sessions, blocks, seed, components)
+    from rnntool.analysis.fixedpoints import FinderSettings, store_fixed_points
+    from rnntool.analysis.ibl_statespace import initial_activity, session_data, state_space
+    from rnntool.analysis.ibl_vectorfield import (VectorFieldSettings, find_condition_points,
+                                                  has_vector_field, ibl_conditions,
+                                                  load_vector_field, store_vector_field,
+                                                  vector_field)
+
+    field_settings = VectorFieldSettings(grid=grid, settle_steps=settle_steps, seed=seed)
+    field_settings.check()
+    paths = writable_model_paths(models, models_dir)
+    loaded = closed_loop_models(paths, "the vector-field analysis")
+    todo = [must_compute(has_vector_field(p), f"{p}: a vector field", overwrite, keep) for p in paths]
+    summaries = []
+    for path, model, compute in zip(paths, loaded, todo):
+        if compute:
+            rows = session_data(model.network, model.task, sessions, blocks, seed)
+            space = state_space(rows, model.record.weights["W_out"],
+                                initial_activity(model.network), settings)
+            conditions, labels = ibl_conditions(model.task.time_delay_cost)
+            points = find_condition_points(model.network, rows, conditions, labels,
+                                           FinderSettings(n_inits=n_inits, seed=seed))
+            field = vector_field(model.network, rows, space, conditions, labels, points,
+                                 field_settings)
+            store_fixed_points(path, points)
+            store_vector_field(path, field)
+        else:
+            field = load_vector_field(path)
+        rows_out = field.summary()
+        if not quiet:
+            show(path.stem, rows_out, kept=not compute)
+        summaries.append({"path": str(path), "kept": not compute, "conditions": rows_out})
+        if not as_json:
+            emit([path])
+    if as_json:
+        emit(paths, True, summaries)
+
+
+def show(name: str, rows: list[dict], kept: bool = False) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{name}: fixed points and basins under the six conditions"
+                        f"{' (kept)' if kept else ''}")
+    for col in ("condition", "fixed", "stable", "slowest τ (steps)", "grid settled",
+                "Lyapunov-certified"):
+        table.add_column(col, justify="left" if col == "condition" else "right")
+    for r in rows:
+        table.add_row(r["condition"], str(r["fixed"]), str(r["stable"]), f"{r['slowest_tau']:.3g}",
+                      f"{100 * r['grid_settled']:.0f}%", f"{100 * r['grid_certified']:.0f}%")
+    stderr.print(table)
