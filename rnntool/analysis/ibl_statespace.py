@@ -15,9 +15,9 @@ From one long recorded run of the agent in the environment (:func:`session_data`
   state, both vectors taken in the same plane (the original mixed coordinate systems);
   directions are mapped to the full space linearly (never with the affine inverse transform,
   which adds the mean);
-- the regression of the change Δz_t on the observation d_t = R_t − L_t (observation steps)
-  and on the feedback (steps whose input carries a ±1 outcome): slope, intercept, r and the
-  slope's p-value along each direction.
+- the regression of the change Δz_t on the observation d_t = R_t − L_t (observation steps),
+  on the feedback (steps whose input carries a ±1 outcome) and on the side that feedback
+  reveals as rewarded: slope, intercept, r and the slope's p-value along each direction.
 
 :func:`state_space` returns a :class:`StateSpace`; :func:`store_state_space` writes it under
 ``analyses/statespace`` of the model file and :func:`load_state_space` reads it back.
@@ -272,14 +272,25 @@ def regression(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 def state_effects(rows: dict[str, np.ndarray], z: np.ndarray, z_prev: np.ndarray
                   ) -> dict[str, dict[str, float]]:
-    """Regression of Δz along each direction on the observation d = R − L (observation
-    steps) and on the feedback (steps whose input carries a ±1 outcome)."""
+    """Regression of Δz along each direction on three causes:
+
+    - ``observation``: d = R − L, on observation steps;
+    - ``feedback``: the ±1 outcome, on the steps whose input carries it;
+    - ``rewarded_side``: the side the outcome reveals as correct (+1 right, −1 left: the
+      outcome times the side of the action that earned it), on the same steps after an
+      action (timeouts reveal no side) — the evidence about the block that feedback brings.
+    """
     dz = z - z_prev
     observing = ~rows["blank"].astype(bool)
     feedback = np.asarray(rows["previous_feedback"], float)
     outcome = np.abs(np.abs(feedback) - 1) < 1e-9
+    acted = np.zeros(len(feedback))
+    acted[1:] = rows["action_side"][:-1]
+    first = np.r_[True, rows["session"][1:] != rows["session"][:-1]]
+    acted[first] = 0
     causes = {"observation": (observing, rows["right_stimulus"] - rows["left_stimulus"]),
-              "feedback": (outcome, feedback)}
+              "feedback": (outcome, feedback),
+              "rewarded_side": (outcome & (acted != 0), feedback * acted)}
     out: dict[str, dict[str, float]] = {}
     for cause, (mask, x) in causes.items():
         entry: dict[str, float] = {}
@@ -374,7 +385,8 @@ def store_state_space(path: str | os.PathLike, space: StateSpace,
 #: Session columns stored with the state space (its figures draw them against z).
 FIGURE_COLUMNS = ("session", "trial_index", "trial_in_block", "step_in_trial", "block_side",
                   "trial_side", "strength", "left_stimulus", "right_stimulus",
-                  "previous_feedback", "blank", "trial_end", "block_start", "right_probability")
+                  "previous_feedback", "action_side", "blank", "trial_end", "block_start",
+                  "right_probability")
 
 
 def has_state_space(path: str | os.PathLike) -> bool:

@@ -128,7 +128,7 @@ def show(name: str, s: dict[str, float], kept: bool = False) -> None:
     table = Table(title=f"{name}: change of the state per unit of input (slope, p)")
     for col in ("cause", "along trial vector", "along block vector"):
         table.add_column(col, justify="left" if col == "cause" else "right")
-    for cause in ("observation", "feedback"):
-        table.add_row(cause, *(f"{s[f'{cause}_slope_{d}']:.4g} (p {p(s[f'{cause}_p_{d}'])})"
+    for cause in ("observation", "feedback", "rewarded_side"):
+        table.add_row(cause.replace("_", " "), *(f"{s[f'{cause}_slope_{d}']:.4g} (p {p(s[f'{cause}_p_{d}'])})"
                                for d in ("trial", "block")))
     stderr.print(table)

@@ -41,6 +41,16 @@ def command(models: tuple[str, ...], sessions: int, blocks: int, seed: int, comp
       rnntool vectorfield ibl_50 --grid 25 --overwrite
       rnntool vectorfield ibl_50 --keep | rnntool plot - --kind vectorfield --kind basins
     """
+    run_vector_fields(models, sessions, blocks, seed, components, grid, n_inits, settle_steps,
+                      overwrite, keep, models_dir, as_json, quiet)
+
+
+def run_vector_fields(models: tuple[str, ...], sessions: int = 8, blocks: int = 20,
+                      seed: int = 0, components: int = 2, grid: int = 15, n_inits: int = 1024,
+                      settle_steps: int = 500, overwrite: bool = False, keep: bool = False,
+                      models_dir: str | None = None, as_json: bool = False,
+                      quiet: bool = False) -> None:
+    """The command's work (also run by ``rnntool fixedpoints --inputs ibl-conditions``)."""
     settings = space_settings(sessions, blocks, seed, components)
     from rnntool.analysis.fixedpoints import FinderSettings, store_fixed_points
     from rnntool.analysis.ibl_statespace import initial_activity, session_data, state_space

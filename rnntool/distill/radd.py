@@ -122,13 +122,17 @@ def _r2(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 
 def fit_radd(rows: dict[str, np.ndarray], space: StateSpace, w_out: np.ndarray,
-             b_out: np.ndarray, h0: np.ndarray, test_fraction: float = 1 / 3, seed: int = 0
-             ) -> RaddFit:
-    """Fit RADD to a session table and its state space (see the module docstring)."""
+             b_out: np.ndarray, h0: np.ndarray, test_fraction: float = 1 / 3, seed: int = 0,
+             scale: float | None = None) -> RaddFit:
+    """Fit RADD to a session table and its state space (see the module docstring);
+    ``scale`` is s (default 1.01·max|z|, the original's)."""
     z = space.z
     z_prev = space.aligned(previous_states(rows, h0))
     z_init = space.aligned(h0)
-    scale = 1.01 * float(max(np.abs(z).max(), np.abs(z_init).max()))
+    if scale is None:
+        scale = 1.01 * float(max(np.abs(z).max(), np.abs(z_init).max()))
+    if not scale > np.abs(z).max():
+        raise ValueError("the scale must exceed every |z|")
     u = model_inputs(rows)
     session = np.asarray(rows["session"])
     test_sessions = held_out_sessions(session, test_fraction, seed)

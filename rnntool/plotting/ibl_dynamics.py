@@ -121,21 +121,26 @@ def statespace_figure(space: StateSpace, rows: dict[str, np.ndarray], name: str 
 
 
 def effects_figure(space: StateSpace, rows: dict[str, np.ndarray], name: str = "") -> plt.Figure:
-    """Δz along the trial and block vectors against the observation d = R − L and against
-    the feedback, with the fitted slopes and p-values."""
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
-    observing = ~rows["blank"].astype(bool)
+    """Δz along the trial and block vectors against the observation d = R − L, the feedback
+    and the side the feedback reveals as rewarded, with the fitted slopes and p-values."""
+    fig, axes = plt.subplots(3, 2, figsize=(12, 12.5))
     fb = np.asarray(rows["previous_feedback"], float)
     outcome = np.abs(np.abs(fb) - 1) < 1e-9
-    d = rows["right_stimulus"] - rows["left_stimulus"]
-    for row, (cause, mask, x, label) in enumerate((
-            ("observation", observing, d, "observation d = R − L"),
-            ("feedback", outcome, fb, "feedback (previous outcome)"))):
+    acted = np.zeros(len(fb))
+    acted[1:] = rows["action_side"][:-1]
+    acted[np.r_[True, rows["session"][1:] != rows["session"][:-1]]] = 0
+    causes = (("observation", ~rows["blank"].astype(bool),
+               rows["right_stimulus"] - rows["left_stimulus"], "observation d = R − L"),
+              ("feedback", outcome, fb, "feedback (previous outcome)"),
+              ("rewarded_side", outcome & (acted != 0), fb * acted,
+               "side revealed as rewarded (feedback × chosen side)"))
+    for row, (cause, mask, x, label) in enumerate(causes):
         for col, direction in enumerate(("trial", "block")):
             ax = axes[row, col]
             sel = np.flatnonzero(mask)
             sub = sel[_subsample(len(sel), 5000)]
-            jitter = 0.05 * np.random.default_rng(0).standard_normal(len(sub)) if cause == "feedback" else 0
+            jitter = 0 if cause == "observation" else \
+                0.05 * np.random.default_rng(0).standard_normal(len(sub))
             ax.scatter(x[sub] + jitter, space.z_change[sub, col], s=2, alpha=0.25, color="0.3",
                        rasterized=True)
             e = space.effects[cause]
@@ -143,12 +148,12 @@ def effects_figure(space: StateSpace, rows: dict[str, np.ndarray], name: str = "
             if np.isfinite(slope):
                 xs = np.linspace(x[sel].min(), x[sel].max(), 2)
                 ax.plot(xs, slope * xs + icpt, color="tab:red", lw=2,
-                        label=f"slope {slope:.3g} (p = {_p(e[f'{direction}_p'])}, "
+                        label=f"slope {slope:.3g} (p {_p(e[f'{direction}_p'])}, "
                               f"r = {e[f'{direction}_r']:.2f})")
                 ax.legend(fontsize=8, loc="upper left")
             ax.axhline(0, color="0.6", lw=0.6)
             ax.set(xlabel=label, ylabel=f"change along the {direction} vector",
-                   title=f"effect of the {cause} along the {direction} vector")
+                   title=f"{cause.replace('_', ' ')} → {direction} direction")
     fig.suptitle(f"{name}: how observations and feedback move the state", fontsize=13)
     fig.tight_layout()
     return fig
@@ -338,4 +343,4 @@ def _subsample(n: int, limit: int) -> np.ndarray:
 
 
 def _p(p: float) -> str:
-    return "< 1e-300" if p == 0 else f"{p:.2g}"
+    return "< 1e-300" if p == 0 else f"= {p:.2g}"

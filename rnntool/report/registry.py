@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rnntool.plotting.kinds import MODEL_KINDS
+from rnntool.plotting.kinds import IBL_KINDS, MODEL_KINDS
+
+#: Kinds drawn for closed-loop agents only, and for distilled agents only.
+CLOSED_LOOP_KINDS = ("behaviour",) + tuple(k for k in IBL_KINDS if k != "distillation")
+DISTILLED_KINDS = ("distillation",)
 
 TITLES = {"trials": "Example trials", "pca": "State trajectories and fixed points (PCA)",
           "eigen": "Fixed-point eigenvalues", "loss": "Training loss",
@@ -27,10 +31,21 @@ class ReportFigure:
     title: str
 
     def why_not(self, model: Any, applicable: list[str]) -> str | None:
-        """None when the figure applies to ``model``, else the reason it does not."""
+        """None when the figure applies to ``model``, else the reason it does not: drawn
+        for another kind of model, or what to run first."""
+        from rnntool.envs import Environment
         from rnntool.plotting.figures import why_not
 
-        return None if self.kind in applicable else why_not(self.kind)
+        if self.kind in applicable:
+            return None
+        closed = isinstance(model.task, Environment)
+        if self.kind in DISTILLED_KINDS:
+            return "drawn for distilled agents only" if closed else "drawn for closed-loop agents only"
+        if closed and self.kind not in CLOSED_LOOP_KINDS:
+            return "drawn for open-loop tasks only"
+        if not closed and self.kind in CLOSED_LOOP_KINDS:
+            return "drawn for closed-loop agents only"
+        return why_not(self.kind)
 
 
 #: Every figure a report may hold, in page order.

@@ -80,7 +80,7 @@ def title_page(model: Any, figures: list[str], left_out: dict[str, str]) -> plt.
     lines.append(("h2", "Learning rule"))
     lines.append(("p", _compact(rec.rule)))
     lines.append(("h2", "Training"))
-    lines.append(("p", training_summary(rec.training)))
+    lines.append(("p", training_summary(rec.training, rec.rule)))
     analyses = analyses_summary(model)
     if analyses:
         lines.append(("h2", "Analyses"))
@@ -89,7 +89,14 @@ def title_page(model: Any, figures: list[str], left_out: dict[str, str]) -> plt.
     lines.append(("p", "; ".join(f"{i}. {t}" for i, t in enumerate(figures, 1)) or "none"))
     if left_out:
         lines.append(("h2", "Figures left out"))
-        lines.extend(("p", f"{kind}: {why}") for kind, why in left_out.items())
+        other_kind = [k for k, why in left_out.items() if why.startswith("drawn for ")]
+        for kind, why in left_out.items():
+            if kind not in other_kind:
+                lines.append(("p", f"{kind}: {why}"))
+        by_reason: dict[str, list[str]] = {}
+        for kind in other_kind:
+            by_reason.setdefault(left_out[kind], []).append(kind)
+        lines.extend(("p", f"{', '.join(kinds)}: {why}") for why, kinds in by_reason.items())
     return _text_page(lines)
 
 
@@ -130,7 +137,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def training_summary(training: dict[str, Any]) -> str:
+def training_summary(training: dict[str, Any], rule: dict[str, Any] | None = None) -> str:
     """Iterations, time, stopping and each history series from first to last value."""
     if not training:
         return "no training record"
@@ -146,8 +153,11 @@ def training_summary(training: dict[str, Any]) -> str:
         if key in ("iteration", "seconds", "lr") or series.ndim != 1 or not series.size:
             continue
         parts.append(f"{key.replace('_', ' ')} {series[0]:.4g} → {series[-1]:.4g}")
-    if "settings" in training and isinstance(training["settings"], dict):
-        parts.append("settings: " + _compact(training["settings"]))
+    settings = training.get("settings")
+    if isinstance(settings, dict):
+        extra = {k: v for k, v in settings.items() if (rule or {}).get(k) != v}
+        if extra:
+            parts.append("settings: " + _compact(extra))
     return "; ".join(parts)
 
 
@@ -168,14 +178,14 @@ def analyses_summary(model: Any) -> list[str]:
     space = read_group(model.path, SPACE)
     if space is not None:
         s = space["summary"]
+        effects = "; ".join(
+            f"{cause.replace('_', ' ')} slope along trial {s[f'{cause}_slope_trial']:.3g} (p "
+            f"{_p(s[f'{cause}_p_trial'])}), along block {s[f'{cause}_slope_block']:.3g} (p "
+            f"{_p(s[f'{cause}_p_block'])})"
+            for cause in ("observation", "feedback", "rewarded_side") if f"{cause}_slope_trial" in s)
         out.append(f"state space: angle(trial, block) {s['angle_full_deg']:.1f}°; block decoder "
                    f"held-out accuracy {s['decoder_test_accuracy']:.3f} (PCA plane), "
-                   f"{s['decoder_test_accuracy_full']:.3f} (all units); observation slope "
-                   f"along trial {s['observation_slope_trial']:.3g} (p {_p(s['observation_p_trial'])}), "
-                   f"along block {s['observation_slope_block']:.3g} (p {_p(s['observation_p_block'])}); "
-                   f"feedback slope along trial {s['feedback_slope_trial']:.3g} (p "
-                   f"{_p(s['feedback_p_trial'])}), along block {s['feedback_slope_block']:.3g} "
-                   f"(p {_p(s['feedback_p_block'])})")
+                   f"{s['decoder_test_accuracy_full']:.3f} (all units); {effects}")
     fit = model.record.training.get("fit")
     if fit is not None:
         r2 = np.asarray(fit["r2_test"])
