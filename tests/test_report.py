@@ -58,6 +58,11 @@ def test_ibl_analyses_distillation_and_report_end_to_end(tmp_path: Path, capsys)
     assert radd == tmp_path / "ibl_2u.radd.h5"
     distilled = load_model(radd)
     assert distilled.network.config.n_rec == 2 and distilled.record.rule["name"] == "radd"
+    from rnntool.distill import load_comparison
+
+    scores = load_comparison(radd)
+    assert list(scores) == ["ibl_2u", "ibl_2u.radd"]
+    assert scores["ibl_2u"]["trials"] == scores["ibl_2u.radd"]["trials"]   # the same sessions
     assert cli(capsys, "evaluate", "ibl_2u.radd", "--sessions", "2", "--blocks", "2",
                *common) == [str(radd)]
     soft = Path(cli(capsys, "distill", "ibl_2u", "--method", "soft", "--iterations", "3",

@@ -58,7 +58,8 @@ def command(models: tuple[str, ...], method: str, sessions: int, blocks: int, se
       rnntool evaluate ibl_50.radd
     """
     settings = space_settings(sessions, blocks, seed, components)
-    from rnntool.distill import compare_agents, distill_radd, distill_soft, distilled_path
+    from rnntool.distill import (compare_agents, distill_radd, distill_soft, distilled_path,
+                                 store_comparison)
     from rnntool.distill.soft import SoftSettings
     from rnntool.storage import read_model, write_model
 
@@ -87,6 +88,8 @@ def command(models: tuple[str, ...], method: str, sessions: int, blocks: int, se
         else:
             record = read_model(target)
         scores = compare_agents([path, target, *others], eval_sessions, eval_blocks, eval_seed)
+        store_comparison(target, scores, {"sessions": eval_sessions, "blocks": eval_blocks,
+                                          "seed": eval_seed})
         if not quiet:
             show(scores, eval_sessions, eval_blocks)
         summaries.append({"path": str(target), "kept": not compute, "teacher": str(path),

@@ -80,9 +80,8 @@ def command(models: tuple[str, ...], sessions: int, blocks: int, seed: int, comp
     settings = space_settings(sessions, blocks, seed, components)
     from rnntool.errors import ConfigError
     from rnntool.analysis.ibl_circuit import circuit, recurrent_weights, store_circuit
-    from rnntool.analysis.ibl_statespace import (has_state_space, initial_activity,
-                                                 load_state_space, session_data, state_space,
-                                                 store_state_space)
+    from rnntool.analysis.ibl_statespace import (analyse_model, has_state_space,
+                                                 load_state_space, store_state_space)
 
     paths = writable_model_paths(models, models_dir)
     loaded = closed_loop_models(paths, "the state-space analysis")
@@ -90,9 +89,7 @@ def command(models: tuple[str, ...], sessions: int, blocks: int, seed: int, comp
     summaries = []
     for path, model, compute in zip(paths, loaded, todo):
         if compute:
-            rows = session_data(model.network, model.task, sessions, blocks, seed)
-            space = state_space(rows, model.record.weights["W_out"],
-                                initial_activity(model.network), settings)
+            space, rows = analyse_model(path, settings)
             store_state_space(path, space, rows)
             try:
                 w_rec = recurrent_weights(model.network)

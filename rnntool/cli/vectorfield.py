@@ -53,28 +53,20 @@ def run_vector_fields(models: tuple[str, ...], sessions: int = 8, blocks: int = 
     """The command's work (also run by ``rnntool fixedpoints --inputs ibl-conditions``)."""
     settings = space_settings(sessions, blocks, seed, components)
     from rnntool.analysis.fixedpoints import FinderSettings, store_fixed_points
-    from rnntool.analysis.ibl_statespace import initial_activity, session_data, state_space
-    from rnntool.analysis.ibl_vectorfield import (VectorFieldSettings, find_condition_points,
-                                                  has_vector_field, ibl_conditions,
-                                                  load_vector_field, store_vector_field,
-                                                  vector_field)
+    from rnntool.analysis.ibl_vectorfield import (VectorFieldSettings, analyse_model,
+                                                  has_vector_field, load_vector_field,
+                                                  store_vector_field)
 
     field_settings = VectorFieldSettings(grid=grid, settle_steps=settle_steps, seed=seed)
     field_settings.check()
     paths = writable_model_paths(models, models_dir)
-    loaded = closed_loop_models(paths, "the vector-field analysis")
+    closed_loop_models(paths, "the vector-field analysis")
     todo = [must_compute(has_vector_field(p), f"{p}: a vector field", overwrite, keep) for p in paths]
     summaries = []
-    for path, model, compute in zip(paths, loaded, todo):
+    for path, compute in zip(paths, todo):
         if compute:
-            rows = session_data(model.network, model.task, sessions, blocks, seed)
-            space = state_space(rows, model.record.weights["W_out"],
-                                initial_activity(model.network), settings)
-            conditions, labels = ibl_conditions(model.task.time_delay_cost)
-            points = find_condition_points(model.network, rows, conditions, labels,
-                                           FinderSettings(n_inits=n_inits, seed=seed))
-            field = vector_field(model.network, rows, space, conditions, labels, points,
-                                 field_settings)
+            field, points, _ = analyse_model(path, field_settings,
+                                             FinderSettings(n_inits=n_inits, seed=seed), settings)
             store_fixed_points(path, points)
             store_vector_field(path, field)
         else:

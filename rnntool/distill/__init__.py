@@ -10,7 +10,9 @@ Two methods (Schaeffer et al. 2020):
 The distilled file stores the distillation's results under ``training`` (history, R²,
 error accumulation, the teacher's path) and its rule records the method, so
 ``rnntool evaluate``, ``plot``, ``statespace`` and ``report`` treat it as any agent.
-:func:`compare_agents` scores several agents on exactly the same sessions.
+:func:`compare_agents` scores several agents on exactly the same sessions and
+:func:`store_comparison` keeps the scores in the distilled file (its distillation figure
+shows them).
 """
 
 from __future__ import annotations
@@ -141,3 +143,27 @@ def compare_agents(paths: list[str | os.PathLike], sessions: int = 16, blocks: i
                                   "trials": float(len(trials["correct"])),
                                   "units": float(model.network.config.n_rec)}
     return out
+
+
+COMPARISON = "analyses/comparison"
+
+
+def store_comparison(path: str | os.PathLike, scores: dict[str, dict[str, float]],
+                     settings: dict[str, Any]) -> Path:
+    """Keep the metrics of :func:`compare_agents` under ``analyses/comparison`` of ``path``
+    (one attribute group per agent, in the order compared; ``settings`` says which sessions)."""
+    from rnntool.storage import update_model
+
+    return update_model(path, COMPARISON, {"agents": np.array(list(scores), dtype=object),
+                                           **{name.replace("/", "_"): m for name, m in scores.items()}},
+                        {"settings": settings})
+
+
+def load_comparison(path: str | os.PathLike) -> dict[str, dict[str, float]] | None:
+    """The stored comparison of a distilled model (None when there is none)."""
+    from rnntool.storage import read_group
+
+    tree = read_group(path, COMPARISON)
+    if tree is None:
+        return None
+    return {str(name): tree[str(name).replace("/", "_")] for name in tree["agents"]}

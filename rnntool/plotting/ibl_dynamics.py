@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from rnntool.analysis.ibl_circuit import READOUT_GROUPS, TASK_VARIABLES, has_circuit, load_circuit  # noqa: E402
 from rnntool.analysis.ibl_statespace import StateSpace, has_state_space, load_state_space  # noqa: E402
 from rnntool.analysis.ibl_vectorfield import VectorField, has_vector_field, load_vector_field  # noqa: E402
+from rnntool.distill import load_comparison  # noqa: E402
 from rnntool.plotting.kinds import IBL_KINDS  # noqa: E402,F401  (the kinds drawn here)
 
 WHY = {"statespace": "no task-aligned state space; run rnntool statespace first",
@@ -55,7 +56,8 @@ def ibl_draw(model: Any) -> dict[str, Callable[[], plt.Figure]]:
             "realfield": lambda: field_figure(load_vector_field(model.path), name, "real"),
             "basins": lambda: basins_figure(load_vector_field(model.path), name),
             "circuit": lambda: circuit_figure(load_circuit(model.path), name),
-            "distillation": lambda: distillation_figure(model.record.training, name)}
+            "distillation": lambda: distillation_figure(model.record.training, name,
+                                                        load_comparison(model.path))}
 
 
 # state space -------------------------------------------------------------------------------
@@ -290,18 +292,23 @@ def circuit_figure(c: Any, name: str = "") -> plt.Figure:
 
 
 # distillation ------------------------------------------------------------------------------
-def distillation_figure(training: dict[str, Any], name: str = "") -> plt.Figure:
-    """RADD: fitted matrices, R² and error accumulation; soft: the training loss."""
+def distillation_figure(training: dict[str, Any], name: str = "",
+                        comparison: dict[str, dict[str, float]] | None = None) -> plt.Figure:
+    """RADD: fitted matrices, R² and error accumulation; soft: the training loss; both: the
+    accuracies of the teacher, the distillate and other agents on the same sessions."""
     if training.get("method") == "soft":
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig, axes = plt.subplots(1, 2, figsize=(14, 5))
         h = training["history"]
-        ax.plot(h["iteration"], h["loss"], color="k")
-        ax.set(xlabel="student step", ylabel="soft cross-entropy (teacher → student)",
-               title=f"{name}: soft-target distillation from {training.get('teacher_name', '?')}")
+        axes[0].plot(h["iteration"], h["loss"], color="k")
+        axes[0].set(xlabel="student step", ylabel="soft cross-entropy (teacher → student)",
+                    title=f"soft-target distillation from {training.get('teacher_name', '?')}")
+        comparison_panel(axes[1], comparison)
+        fig.suptitle(f"{name}: soft-target distillation", fontsize=12)
         fig.tight_layout()
         return fig
     fit = training["fit"]
-    fig, axes = plt.subplots(1, 3, figsize=(17, 5))
+    fig, axes = plt.subplots(1, 4, figsize=(22, 5))
+    comparison_panel(axes[3], comparison)
     ax = axes[0]
     mat = np.concatenate([fit["A"], fit["B"], fit["c"][:, None]], 1)
     lim = np.abs(mat).max() or 1
@@ -333,6 +340,24 @@ def distillation_figure(training: dict[str, Any], name: str = "") -> plt.Figure:
                  f"(scale s = {float(fit['scale']):.3g})", fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def comparison_panel(ax: plt.Axes, comparison: dict[str, dict[str, float]] | None) -> None:
+    """Accuracy per trial of every compared agent (the same sessions), units in brackets."""
+    if not comparison:
+        ax.axis("off")
+        ax.text(0, 0.5, "no comparison stored (rnntool distill writes one)", fontsize=9)
+        return
+    names = list(comparison)
+    acc = [comparison[n]["correct_per_trial"] for n in names]
+    ax.bar(range(len(names)), acc, color=["k"] + ["tab:red"] + ["0.6"] * (len(names) - 2))
+    for i, v in enumerate(acc):
+        ax.text(i, v, f"{v:.3f}", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(range(len(names)),
+                  [f"{n}\n({int(comparison[n]['units'])} units)" for n in names], fontsize=8)
+    low = min(acc)
+    ax.set(ylim=(max(0, low - 0.1), 1.0), ylabel="P(correct) per trial",
+           title="the same sessions for every agent")
 
 
 # helpers -----------------------------------------------------------------------------------
