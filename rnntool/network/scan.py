@@ -99,7 +99,7 @@ class _Scan(torch.autograd.Function):
         grad_x0 = g_views[0] * (1.0 - alpha) + tmp * back_gain
         if keep is not None:
             grad_x0.mul_(keep)
-        grad_w = _weight_gradient(g, hs[:-1], alpha, offset)
+        grad_w = _weight_gradient(g, hs[:-1], alpha, offset) if ctx.needs_input_grad[2] else None
         return grad_x0, g, grad_w, None, None, None, None
 
 
