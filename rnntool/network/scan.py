@@ -82,7 +82,8 @@ class _Scan(torch.autograd.Function):
         back_gain = 4.0 * alpha if sigmoid_form else alpha
         # With several members, Σ_t g_tᵀ h_t accumulates step by step while g_t is in cache:
         # one product over all steps would first copy g and h into member-major order.
-        gram = xs.new_zeros(w_rec.shape) if xs.shape[1] > 1 else None
+        gram = (xs.new_zeros(w_rec.shape) if xs.shape[1] > 1 and ctx.needs_input_grad[2]
+                else None)
         for t in range(steps - 1, -1, -1):
             g_t = g_views[t]
             if fold_rates:  # g_t += grad_r_t · 4s(1 − s), s = σ(2x_{t+1})
@@ -104,7 +105,8 @@ class _Scan(torch.autograd.Function):
         grad_x0 = g_views[0] * (1.0 - alpha) + tmp * back_gain
         if keep is not None:
             grad_x0.mul_(keep)
-        grad_w = _weight_gradient(g, hs[:-1], alpha, offset, gram)
+        grad_w = (_weight_gradient(g, hs[:-1], alpha, offset, gram)
+                  if ctx.needs_input_grad[2] else None)
         return grad_x0, g, grad_w, None, None, None, None
 
 
