@@ -27,7 +27,12 @@ COLOURS = {"network": "k", "bayesian_actor": "tab:blue", "observer_at_network_de
            "exponential_actor": "tab:green"}
 
 
-SPLIT_LABELS = {"concordant": "concordant", "not_concordant": "discordant"}
+SHORT = {**LABELS, "observer_at_network_decisions": "observer at the network's decisions",
+         "bayesian_observer": "observer (offline, threshold)"}
+AGENTS = ("network", "bayesian_actor", "observer_at_network_decisions", "bayesian_observer",
+          "blockless_actor", "exponential_actor")
+SPLIT_LABELS = {"concordant": "concordant", "not_concordant": "discordant",
+                "correct": "correct", "not_correct": "incorrect or timeout"}
 
 
 def _label(name: str) -> str:
@@ -36,20 +41,26 @@ def _label(name: str) -> str:
 
 def behaviour_figure(trials: dict[str, dict[str, np.ndarray]], metrics: dict[str, dict[str, float]],
                      title: str = "", ideal_reward: float | None = None) -> plt.Figure:
-    """Psychometric and chronometric curves, P(correct) by strength × concordance, by trial
-    within block, reward rates and outcomes by strength (a 2 × 3 panel figure)."""
-    fig, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    """The behaviour panels of Schaeffer et al. (2020): psychometric curves, chronometric
+    curves split by concordance and by correctness, P(correct) by trial within block,
+    reward rates, outcomes by strength, and P(correct) by strength × concordance for the
+    network and each baseline (one panel each, same axes)."""
+    fig, axes = plt.subplots(4, 3, figsize=(16, 19))
     net = trials["network"]
     psychometric_panel(axes[0, 0], trials, ("network", "bayesian_actor",
                                             "observer_at_network_decisions"))
-    chronometric_panel(axes[0, 1], trials, ("network", "bayesian_actor"))
-    concordance_panel(axes[0, 2], trials, ("network", "observer_at_network_decisions",
-                                           "bayesian_actor", "blockless_actor"))
+    strength_split_panel(axes[0, 1], trials, ("network", "bayesian_actor"), "steps", "concordant")
+    strength_split_panel(axes[0, 2], trials, ("network", "bayesian_actor"), "steps", "correct")
     block_panel(axes[1, 0], trials, ("network", "observer_at_network_decisions", "bayesian_actor"))
     reward_panel(axes[1, 1], metrics, ideal_reward)
     outcome_panel(axes[1, 2], net, trials.get("bayesian_actor"))
+    for ax, name in zip(axes[2:].ravel(), AGENTS):
+        if name in trials:
+            strength_split_panel(ax, trials, (name,), "correct", "concordant")
+        else:
+            ax.set_axis_off()
     fig.suptitle(title or "IBL behaviour", fontsize=13)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     return fig
 
 
@@ -67,33 +78,29 @@ def psychometric_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, .
     ax.legend(fontsize=7, loc="upper left")
 
 
-def chronometric_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...]) -> None:
+def strength_split_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...],
+                         value: str, split: str) -> None:
+    """Mean ``value`` per trial (``steps``: chronometric; ``correct``: P(correct)) by
+    stimulus strength, solid where ``split`` holds and dashed where it does not."""
     for name in names:
         if name not in trials:
             continue
-        curves = by_strength(trials[name], "steps", "concordant")
-        for key, style in (("concordant", "-"), ("not_concordant", "--")):
+        curves = by_strength(trials[name], value, split)
+        for key, style in ((split, "-"), (f"not_{split}", "--")):
             c = curves[key]
             ax.plot(c["strength"], c["mean"], "o" + style, color=COLOURS[name], ms=4,
-                    label=f"{_label(name)}, {SPLIT_LABELS[key]}")
-    ax.set(xlabel="stimulus strength", ylabel="steps per trial (incl. blank steps)",
-           title="chronometric")
-    ax.legend(fontsize=7)
-
-
-def concordance_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...]) -> None:
-    for name in names:
-        if name not in trials:
-            continue
-        curves = by_strength(trials[name], "correct", "concordant")
-        for key, style in (("concordant", "-"), ("not_concordant", "--")):
-            c = curves[key]
-            ax.plot(c["strength"], c["mean"], "o" + style, color=COLOURS[name], ms=4,
-                    label=f"{_label(name)}, {SPLIT_LABELS[key]}")
-    ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
-    ax.set(xlabel="stimulus strength", ylabel="P(correct) per trial", ylim=(0, 1.02),
-           title="P(correct) by strength × block concordance")
-    ax.legend(fontsize=6.5, loc="lower right")
+                    label=SPLIT_LABELS[key] if len(names) == 1 else f"{_label(name)}, {SPLIT_LABELS[key]}")
+    if value == "correct":
+        ax.axhline(0.5, color="0.6", lw=0.6, ls=":")
+        who = SHORT.get(names[0], names[0]) if len(names) == 1 else "by agent"
+        ax.set(ylabel="P(correct) per trial", ylim=(0, 1.02),
+               title=f"P(correct) by strength × block concordance\n{who}")
+        ax.legend(fontsize=7, loc="lower right")
+    else:
+        ax.set(ylabel="steps per trial (incl. blank steps)",
+               title=f"chronometric, by {'block concordance' if split == 'concordant' else 'outcome'}")
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_xlabel("stimulus strength")
 
 
 def block_panel(ax: plt.Axes, trials: dict[str, Any], names: tuple[str, ...],
