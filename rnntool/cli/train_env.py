@@ -123,7 +123,8 @@ def _train(run: _EnvRun, tensorboard: str | None, quiet: bool) -> dict[str, Any]
                      f"{s.optimizer} lr {s.lr:g}"
                      f"{f' momentum {s.momentum:g}' if s.optimizer == 'sgd' else ''}, "
                      f"{'BPTT through whole sessions' if not s.truncate else f'truncated BPTT every {s.truncate} steps'}, "
-                     f"{s.sessions} sessions per iteration, {s.iterations} iterations, seed {run.seed}")
+                     f"{s.sessions} session{'s' if s.sessions != 1 else ''} per iteration, "
+                     f"{s.iterations} iterations, seed {run.seed}")
     logger = TensorBoardLogger(Path(tensorboard) / name) if tensorboard else None
     try:
         record = train_env_model(name, run.env, run.n_rec, s, run.seed,

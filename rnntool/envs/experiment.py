@@ -14,13 +14,12 @@ from typing import Any, Callable
 
 import h5py
 import numpy as np
-import torch
 
 from rnntool import __version__
+from rnntool.engine.checkpoint import Checkpointer
 from rnntool.envs.agents import NetworkAgent, agent_config, agent_network
 from rnntool.envs.base import Environment
 from rnntool.envs.ibl import IBLEnvironment
-from rnntool.engine.checkpoint import Checkpointer
 from rnntool.envs.training import ClosedLoopSettings, ScalarLogger, train_agent
 from rnntool.errors import ConfigError
 from rnntool.network import Network
