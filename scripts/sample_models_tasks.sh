@@ -23,7 +23,7 @@ compact=(--opt n_modes=0 --overwrite)
 # along the stim→delay and delay→go input sweeps of every task and stimulus
 rnntool train mt_1 --task delaygo,delayanti --max-iters 1500 "${train[@]}"
 rnntool evaluate mt_1 "${keep[@]}"
-rnntool fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20 "${compact[@]}"
+rnntool fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20 --n-inits 256 "${compact[@]}"
 # engellab pipeline: CDDM (relu + Dale) with a line attractor per context
 rnntool train cddm_1 --task cddm --max-iters 150 "${train[@]}"
 rnntool evaluate cddm_1 "${keep[@]}"
@@ -42,8 +42,4 @@ rnntool fixedpoints dmts_1 --inputs periods "${compact[@]}"
 rnntool train ff2 --task flipflop --bits 2 --task-opt variant=engellab --max-iters 400 "${train[@]}"
 rnntool evaluate ff2 "${keep[@]}"
 rnntool fixedpoints ff2 --inputs zeros "${compact[@]}"
-# the four delay tasks in one network, per-period durations drawn per trial
-rnntool train mt_2 --task delaygo,delayanti,dms,antidms --task-opt durations=var --max-iters 300 "${train[@]}"
-rnntool evaluate mt_2 "${keep[@]}"
-rnntool fixedpoints mt_2 --inputs periods "${compact[@]}"
 ls -l "$out"
