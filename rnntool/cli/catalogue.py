@@ -52,6 +52,7 @@ def build() -> dict[str, Any]:
     from rnntool.analysis.similarity import METRICS
     from rnntool.analysis.topology import DESCRIPTORS
     from rnntool.envs import ENVIRONMENTS
+    from rnntool.envs.training import closed_loop_help
     from rnntool.network.cells import CELLS
     from rnntool.network.config import PRESETS
     from rnntool.network.nonlinearities import NONLINEARITIES
@@ -76,6 +77,7 @@ def build() -> dict[str, Any]:
         "descriptors": list(DESCRIPTORS),
         "finder_methods": list(METHODS),
         "finder_settings": [f.name for f in fields(FinderSettings)],
+        "closed_loop": closed_loop_help(),
     }
 
 

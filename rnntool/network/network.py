@@ -23,6 +23,9 @@ from rnntool.network.cells.base import Cell
 from rnntool.network.config import NetworkConfig
 from rnntool.network.constraints import Constraints
 
+#: The source of network noise: none, one generator, or one generator per member.
+Noise = torch.Generator | list[torch.Generator] | None
+
 
 class Trajectory:
     """States, activities (rates, h) and outputs of a simulation, batch-first: (K, B, T, ·).
@@ -180,8 +183,11 @@ class Network:
         k = z.shape[0]
         lead = z.shape[1:-1]
         p = self.effective()
-        y = (z.reshape(k, -1, z.shape[-1]) @ p["W_out"].transpose(1, 2)
-             ).reshape(k, *lead, -1) + p["b_out"].reshape(k, *([1] * len(lead)), -1)
+        w = p["W_out"].transpose(1, 2)
+        # broadcast over the leading axes instead of flattening them: z is often a view of
+        # time-major (T, K, B, ·) storage, which flattening would copy
+        y = (z @ w.reshape(k, *([1] * (len(lead) - 1)), *w.shape[1:]) if lead
+             else (z[:, None] @ w)[:, 0]) + p["b_out"].reshape(k, *([1] * len(lead)), -1)
         return torch.tanh(y) if self.config.output_nonlinearity == "tanh" else y
 
     # simulation ---------------------------------------------------------------------------
@@ -196,7 +202,7 @@ class Network:
             x = x + std * noise
         return self.clamp(x)
 
-    def drive(self, inputs: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def drive(self, inputs: Tensor, generator: Noise = None) -> Tensor:
         """The per-step input drive with the configured noise, time-major (T, K, B, D).
 
         ``inputs`` is (B, T, n_in) or (K, B, T, n_in); one product over all steps.
@@ -206,7 +212,11 @@ class Network:
         return self.cell.noisy_drive(self.effective(), u, self.members,
                                      lambda shape: self._randn(shape, generator))
 
-    def _randn(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
+    def _randn(self, shape: tuple[int, ...], generator: Noise) -> Tensor:
+        if isinstance(generator, (list, tuple)):  # member k draws from generator k alone
+            one = (shape[0], 1) + tuple(shape[2:])
+            return torch.cat([torch.randn(one, generator=g, dtype=self.dtype) for g in generator],
+                             dim=1).to(self.device)
         return torch.randn(shape, generator=generator, dtype=self.dtype).to(self.device)
 
     def unroll(self, x_init: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
@@ -219,14 +229,15 @@ class Network:
         :meth:`Cell.unroll_activity`) over a precomputed drive (T, K, B, D)."""
         return self.cell.unroll_activity(self.effective(), self.clamp(x_init), drive)
 
-    def simulate(self, inputs: Tensor, x_init: Tensor,
-                 generator: torch.Generator | None = None) -> Trajectory:
+    def simulate(self, inputs: Tensor, x_init: Tensor, generator: Noise = None) -> Trajectory:
         """Run all members over trials; differentiable with respect to every parameter.
 
         Args:
             inputs: (B, T, n_in) shared by all members, or (K, B, T, n_in).
             x_init: (K, B, S) initial states.
-            generator: source of the network's input and recurrent noise.
+            generator: source of the network's input and recurrent noise: one generator,
+                or one per member (member k then draws exactly what a K = 1 network with
+                generator k draws).
         """
         rs, _, every_state = self.unroll_activity(x_init, self.drive(inputs, generator))
         trajectory = Trajectory(lambda: every_state().permute(1, 2, 0, 3),
