@@ -8,11 +8,10 @@
      iterations at most;
    - SciPy's ``root(method='lm')`` one start at a time (McMahan et al. 2021's method), with
      finite differences (``maxfev`` = cap·(N + 1): each LM iteration costs N + 1 evaluations)
-     and with the analytic Jacobian (``maxfev`` = cap). SciPy's own default budget is
-     200·(N + 1) evaluations with finite differences and 100·(N + 1) with a Jacobian — up to
-     25,700 LM iterations per start at N = 256, which starts that never converge (common on
-     a chaotic network) use up: that, not the converging starts, made the uncapped run
-     time out. SciPy runs on a subset of the starts.
+     and with the analytic Jacobian (``maxfev`` = cap). (Uncapped, SciPy stops most starts
+     by itself after 16–110 evaluations at N = 256, converged or not; the earlier timeouts
+     came from the machine's load, 15–30 on 2 cores, not from runaway starts. The cap only
+     bounds the worst case equally for both sides.) SciPy runs on a subset of the starts.
    Compared per converged root (seconds / starts that reached a root) and by the share of
    starts converged; targets: ≥ 50× (finite differences) and ≥ 20× (analytic) per root,
    converging at least SciPy's share.
