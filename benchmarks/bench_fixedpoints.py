@@ -19,7 +19,7 @@
 
 Network: tanh CT-RNN, α = 0.1, W_rec = s·I + g·G/√N (G standard normal); the default is a
 plain random g = 1.5 network (s = 0), chaotic, with many fixed points. Usage:
-python benchmarks/bench_fixedpoints.py [--n 256] [--points 512] [--cap 100]
+python benchmarks/bench_fixedpoints.py [--n 256] [--points 256] [--cap 100]
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def jacobians(net: CTRNN, x: torch.Tensor, repeats: int = 3) -> dict[str, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=256)
-    parser.add_argument("--points", type=int, default=512)
+    parser.add_argument("--points", type=int, default=256)
     parser.add_argument("--scipy-points", type=int, default=32, help="SciPy subset (analytic; "
                         "a quarter of it with finite differences)")
     parser.add_argument("--cap", type=int, default=100, help="Newton/LM iterations per start")
