@@ -38,4 +38,5 @@ cat > $out/groups.txt <<'GROUPS'
 BPTT bptt_0050 bptt_0051 bptt_0052 bptt_0053
 GA ga_0050 ga_0051 ga_0052 ga_0053
 GROUPS
+bash scripts/sample_models_tasks.sh "$out"   # the multitask and engellab task suites (docs/tasks.md)
 ls -l $out
