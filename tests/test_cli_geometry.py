@@ -10,6 +10,7 @@ import torch
 from conftest import invoke
 
 from rnntool.analysis.geometry import GeometrySettings, geometry, memory_trajectories
+from rnntool.models import load_model
 from rnntool.network import Network
 from rnntool.rules import get_rule
 from rnntool.storage import read_group, write_model
@@ -124,3 +125,14 @@ def test_pca_plot_projects_durations_on_the_memory_pcs(
     assert code == 0, err
     assert [Path(p).name for p in out.split()] == ["sa_s1.pca.png"]
     assert (tmp_path / "sa_s1.pca.png").stat().st_size > 10_000
+
+
+def test_train_takes_the_time_step_as_dt(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, err = invoke(capsys, "train", "sa_dt", "--task", "duration", "--dt", "50",
+                            "--n-rec", "6", "--max-iters", "1", "--validation-trials", "20",
+                            "--models-dir", str(tmp_path), "-q")
+    assert code == 0, err
+    model = load_model(Path(out.strip()))
+    assert model.task.dt == 50.0 and model.network.config.alpha == pytest.approx(0.5)
+    code, out, err = invoke(capsys, "train", "cdi_dt", "--dt", "10", "--models-dir", str(tmp_path))
+    assert code == 2 and "takes no setting(s) dt" in err and not out
