@@ -38,6 +38,8 @@ ibl=(--task ibl --opt optimizer=adam --opt lr=3e-3 --opt truncate=100 --task-opt
 printf '%s\n' "ibl_50" "ibl_2u --n-rec 2" | xargs -P "$jobs" -I{} sh -c "rnntool train {} ${ibl[*]}"
 rnntool evaluate ibl_50 ibl_2u --sessions 4 --blocks 5 -q
 
+bash scripts/sample_models_system_a.sh
+
 cat > $out/groups.txt <<'GROUPS'
 # Learning rule comparison of McMahan et al. 2021 (CDI, N = 2, -v 0.5): four seeds per rule.
 BPTT bptt_0050 bptt_0051 bptt_0052 bptt_0053
