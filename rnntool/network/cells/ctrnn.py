@@ -78,13 +78,20 @@ class CTRNNCell(Cell):
     def activity(self, x: Tensor) -> Tensor:
         return self.phi.fn(x)
 
+    @property
+    def readout_reads_state(self) -> bool:
+        return self.config.readout == "x"
+
     def readout_source(self, x: Tensor, activity: Tensor | None = None) -> Tensor:
         if self.config.readout == "x":
             return x
         return self.phi.fn(x) if activity is None else activity
 
     def input_drive(self, params: Params, u: Tensor) -> Tensor:
-        return self.config.alpha * (u @ params["W_in"].transpose(1, 2) + params["b"][:, None, :])
+        # α(W_in u + b) as one product and one in-place add: the (T, K, B, N) result is the
+        # largest tensor of a trial, so each extra pass over it costs a pass of memory.
+        a = self.config.alpha
+        return (u @ (a * params["W_in"]).transpose(1, 2)).add_(a * params["b"][:, None, :])
 
     def driven_step(self, params: Params, x: Tensor, d: Tensor) -> Tensor:
         a = self.config.alpha
