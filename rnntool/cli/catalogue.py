@@ -67,7 +67,9 @@ def build() -> dict[str, Any]:
         "cells": sorted(CELLS),
         "cell_help": {name: cls.summary + (" [" + "; ".join(
             f"{k}={st.default} ({'/'.join(map(str, st.choices)) or st.type.__name__})"
-            for k, st in cls.settings.items()) + "]" if cls.settings else "")
+            for k, st in cls.settings.items()) + "]" if cls.settings else "") + "".join(
+            f"; default {rule} {k} at most {v:g}" for rule, limits in cls.rule_limits.items()
+            for k, v in limits.items())
             for name, cls in sorted(CELLS.items())},
         "presets": sorted(PRESETS),
         "nonlinearities": sorted(NONLINEARITIES),

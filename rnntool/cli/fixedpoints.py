@@ -36,7 +36,9 @@ class _FinderOptionsHelp(click.Command):
                    "input is zero.")
 @click.option("--inputs", default=None, show_default="zeros",
               help="Constant inputs: a named set (zeros, pulses; periods: every period's input "
-                   "of a period-based task) or a .txt/.csv/.npy file of rows.")
+                   "of a period-based task; ibl-conditions: the six inputs of Schaeffer et al. "
+                   "2020 for IBL agents, with vector fields and basins as 'rnntool "
+                   "vectorfield') or a .txt/.csv/.npy file of rows.")
 @click.option("--interpolate", nargs=2, default=None, metavar="A B",
               help="Inputs evenly spaced from A to B (each 'zeros', comma-separated values or a file).")
 @click.option("--steps", type=count(10**5, 2), default=11, show_default=True, help="Inputs along --interpolate.")
@@ -98,6 +100,11 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
     from rnntool.cli.task_reports import check_task_options, show_traces, trace_summary
 
     check_task_options(mode, inputs, interpolate, sweep, trace)
+    if inputs == "ibl-conditions":
+        from rnntool.cli.vectorfield import run_vector_fields
+
+        return run_vector_fields(models, n_inits=n_inits, seed=seed or 0, overwrite=overwrite,
+                                 keep=keep, models_dir=models_dir, as_json=as_json, quiet=quiet)
     ctx = click.get_current_context()
     given = {name: (value if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
                     else None)

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-miconi": ("import_miconi", "Import a network from Miconi's C++ program."),
     "sweep": ("sweep", "Train and analyse grids of rules, settings and seeds on Dask."),
     "geometry": ("geometry", "Precision and weight geometry of System A models (duration task)."),
+    "statespace": ("statespace", "Task-aligned state space and circuit of IBL agents."),
+    "vectorfield": ("vectorfield", "Vector fields, fixed points and basins of IBL agents."),
+    "distill": ("distill", "Distil IBL agents into 2-unit agents (RADD, soft targets)."),
+    "report": ("report", "One PDF with every figure of a model."),
 }
 
 

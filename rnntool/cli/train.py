@@ -325,10 +325,10 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
         rule_settings = check_settings(rule_cls, rule_opts, "--opt")
         if max_iters is not None:
             rule_settings["max_iters"] = max_iters
-        learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
         check_rule_cell(rule_cls, make_cell(net_config).name)
+        learning_rule = rule_cls.create(task, cell=net_config.cell, **rule_settings)
         run_settings = replace(settings, seed=members[0][1])
     for name, job_seed in members:
         if not 0 <= job_seed <= MAX_SEED:

@@ -15,6 +15,7 @@ from rnntool.models import Model, load_model
 from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
 from rnntool.plotting.ibl import stored_behaviour_figure
+from rnntool.plotting.ibl_dynamics import WHY as IBL_WHY, ibl_draw, ibl_kinds
 from rnntool.plotting.kinds import FORMATS, MODEL_KINDS
 from rnntool.plotting.style import save
 from rnntool.plotting.task_kinds import WHY, task_draw, task_kinds
@@ -25,7 +26,7 @@ KINDS = MODEL_KINDS
 def applicable_kinds(model: Model) -> list[str]:
     """The kinds a model's file has data for (trials and pca always apply to open-loop tasks)."""
     if isinstance(model.task, Environment):
-        return ["behaviour"] if "trials" in model.record.evaluation else []
+        return (["behaviour"] if "trials" in model.record.evaluation else []) + ibl_kinds(model)
     kinds = ["trials", "pca"]
     if fixed_point_keys(model.path):
         kinds.append("eigen")
@@ -52,18 +53,31 @@ def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: s
     if missing:
         raise ConfigError(f"{path}: nothing to draw for {missing[0]!r} "
                           f"({_why(missing[0])})")
-    points = load_fixed_points(path, key) if fixed_point_keys(path) or key else None
-    draw: dict[str, Callable[[], plt.Figure]] = {
-        "trials": lambda: trials_figure(model),
-        "pca": lambda: pca_figure(model, points, dims),
-        "eigen": lambda: eigen_figure(model, _require(points)),
-        "loss": lambda: loss_figure(model),
-        "psychometric": lambda: psychometric_figure(model),
-        "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key)}
+    draw = drawers(model, key, dims)
     out = Path(out_dir)
-    suffix = {"pca": f"pca{dims}d" if dims == 3 else "pca"}
+    suffix = {k: f"{k}{dims}d" if dims == 3 else k for k in ("pca", "attractor-map")}
     return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
             for k in (kinds or available)]
+
+
+def drawers(model: Model, key: str | None = None, dims: int = 2
+            ) -> dict[str, Callable[[], plt.Figure]]:
+    """The figure of every kind of ``model``, drawn on call (``key``: the fixed points
+    shown, default the most recent; ``dims``: principal components of the pca figure)."""
+    path = model.path
+    points = load_fixed_points(path, key) if fixed_point_keys(path) or key else None
+    return {"trials": lambda: trials_figure(model),
+            "pca": lambda: pca_figure(model, points, dims),
+            "eigen": lambda: eigen_figure(model, _require(points)),
+            "loss": lambda: loss_figure(model),
+            "psychometric": lambda: psychometric_figure(model),
+            "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key, dims),
+            **ibl_draw(model)}
+
+
+def why_not(kind: str) -> str:
+    """Why a figure kind does not apply to a model (what to run first)."""
+    return _why(kind)
 
 
 def _require(points: FixedPoints | None) -> FixedPoints:
@@ -76,5 +90,6 @@ def _why(kind: str) -> str:
     return {"eigen": "no stored fixed points; run rnntool fixedpoints first",
             "loss": "the file has no training history",
             "psychometric": "no psychometric table; run rnntool evaluate first",
-            "behaviour": "no closed-loop evaluation; run rnntool evaluate first", **WHY}.get(
+            "behaviour": "no closed-loop evaluation; run rnntool evaluate first", **WHY,
+            **IBL_WHY}.get(
         kind, "not drawn for closed-loop models")

@@ -1,0 +1,51 @@
+"""``rnntool report``: one PDF per model with every figure that applies to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rnntool.cli.common import emit, json_option, model_paths, models_dir_option, quiet_option, stderr
+from rnntool.cli.completion import complete_models
+
+
+@click.command("report")
+@click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
+              help="Folder for the reports, written as <model stem>.report.pdf.")
+@click.option("--key", default=None, show_default="the most recent",
+              help="Stored fixed-point result drawn by the pca and eigen figures.")
+@models_dir_option
+@json_option
+@quiet_option
+def command(models: tuple[str, ...], out_dir: str, key: str | None, models_dir: str | None,
+            as_json: bool, quiet: bool) -> None:
+    """Write one multi-page PDF per model of MODELS: a title page (configuration, training
+    summary, stored analyses, the figures included and why others are not), the evaluation
+    table and one page per figure 'rnntool plot' can draw for the model. Works for every
+    model: open-loop tasks, flip-flops, System A, closed-loop IBL agents, distilled agents.
+
+    Reports are derived files: an existing report of the same name is replaced.
+
+    \b
+    Examples:
+      rnntool report bptt_0050
+      rnntool report ibl_50 ibl_50.radd --out reports
+      rnntool statespace ibl_50 --keep | rnntool report -
+    """
+    from rnntool.report import write_report
+
+    written, summaries = [], []
+    for path in model_paths(models, models_dir):
+        out, drawn, left_out = write_report(path, Path(out_dir) / f"{path.stem}.report.pdf", key)
+        if not quiet:
+            stderr.print(f"{path.stem}: {len(drawn)} figure(s) in {out}"
+                         + (f"; left out: {', '.join(left_out)}" if left_out else ""))
+        written.append(out)
+        summaries.append({"path": str(out), "model": str(path), "figures": drawn,
+                          "left_out": left_out})
+        if not as_json:
+            emit([out])
+    if as_json:
+        emit(written, True, summaries)
