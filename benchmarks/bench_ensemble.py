@@ -5,7 +5,8 @@ library exactly as ``rnntool train`` does (``train_ensemble`` vs ``train`` per s
 same task, network and rule), with validation effectively off so the training step is
 measured. FLOPs per network-iteration are counted as 6·B·N²·T (forward, and backward
 through states and weights); shares are of the float32 GEMM peak measured in the same run.
-The machine may be shared: compare ratios from one run only.
+The machine may be shared: compare ratios from one run only (the load average before
+and after is printed). ``OMP_NUM_THREADS`` sets the threads of both sides.
 
 Targets (issue 9): at N = 64, B = 32, T = 500 the 20-seed ensemble reaches ≥ 5× the
 throughput of 20 sequential single-seed runs; at N = 256 its GEMM-peak share is within
@@ -15,6 +16,7 @@ throughput of 20 sequential single-seed runs; at N = 256 its GEMM-peak share is 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -23,6 +25,8 @@ from rnntool.engine.ensemble import train_ensemble
 from rnntool.rules import BPTT
 from rnntool.tasks import make_task
 from rnntool.training import TrainSettings, network_for, train
+
+TARGET_SPEEDUP = 5.0
 
 
 def gemm_peak(size: int = 2048, reps: int = 8) -> float:
@@ -62,16 +66,27 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=500)
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     peak = gemm_peak()
-    print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads", flush=True)
+    print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads",
+          flush=True)
+    shares = {}
     for n in (64, 256):
         iters = args.iters if n == 64 else max(2, args.iters // 5)
         ens, seq = run(n, args.batch, args.steps, args.seeds, iters)
         flops = 6 * args.batch * n * n * args.steps * iters * args.seeds / 1e9
+        shares[n] = (flops / ens / peak, flops / seq / peak)
         print(f"N={n:4d} B={args.batch} T={args.steps} K={args.seeds} iters={iters}: "
               f"ensemble {args.seeds * iters / ens:7.1f} network-iterations/s "
-              f"({flops / ens / peak:6.1%} of peak), sequential {args.seeds * iters / seq:7.1f} "
-              f"({flops / seq / peak:6.1%} of peak), ensemble/sequential {seq / ens:.2f}x", flush=True)
+              f"({shares[n][0]:6.1%} of peak), sequential {args.seeds * iters / seq:7.1f} "
+              f"({shares[n][1]:6.1%} of peak), ensemble/sequential {seq / ens:.2f}x", flush=True)
+    ratio64 = shares[64][0] / shares[64][1]
+    ratio256 = shares[256][0] / shares[256][1]
+    print(f"target N=64: ensemble >= {TARGET_SPEEDUP}x sequential: {ratio64:.2f}x "
+          f"({'met' if ratio64 >= TARGET_SPEEDUP else 'not met'})")
+    print(f"target N=256: ensemble share within 10 % of a single run's: {shares[256][0]:.1%} vs "
+          f"{shares[256][1]:.1%} ({'met' if ratio256 >= 0.9 else 'not met'})")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Training throughput in the IBL environment, printed as figures (not a test).
 
 One gradient step = run sessions of the IBL task (Schaeffer et al., 2020; 4 blocks each)
-with a 50-unit tanh RNN, then back-propagate through the whole sessions. Throughput is in
-environment steps per second (forward + backward). Compared, in the same run:
+with the 50-unit tanh RNN agent (the registered ``rnn`` cell), then back-propagate.
+Throughput is in environment steps per second (forward + backward). Compared, in the same run:
 
-- one session at a time (the original's way: batch = 1 session per gradient step),
-- S sessions stepped in parallel (rnntool's default path).
+- one session at a time, BPTT through the whole session (the original's way),
+- S sessions stepped in parallel, BPTT through the whole sessions,
+- one iteration of ``rnntool train --task ibl``'s default (16 sessions, Adam, an update
+  every 100 steps of truncated BPTT).
 
 Target: ≥ 20× the single-session throughput. The work per step is tiny (N = 50), so the
 path is bound by per-step latency, not arithmetic; the share of the machine's GEMM peak
@@ -22,8 +24,9 @@ import time
 import torch
 
 from rnntool.envs import IBLEnvironment
-from rnntool.envs.agents import NetworkAgent, elman_agent
+from rnntool.envs.agents import NetworkAgent, agent_config, agent_network
 from rnntool.envs.rollout import rollout
+from rnntool.envs.training import ClosedLoopSettings, train_agent
 
 
 def gemm_peak(n: int = 512, repeats: int = 20) -> float:
@@ -46,6 +49,14 @@ def throughput(agent: NetworkAgent, env: IBLEnvironment, sessions: int, seed: in
     return run.active_steps / (time.perf_counter() - start), run.active_steps
 
 
+def default_iteration(agent: NetworkAgent, env: IBLEnvironment, seed: int) -> float:
+    """Environment steps per second of one iteration of the default training settings
+    (forward, backward and the Adam updates, as the training loop measures it)."""
+    history = train_agent(agent, env, ClosedLoopSettings(iterations=1),
+                          torch.Generator().manual_seed(seed))
+    return float(history["env_steps_per_s"][0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50)
@@ -53,7 +64,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=4)
     args = parser.parse_args()
     env = IBLEnvironment(blocks_per_session=args.blocks)
-    agent = elman_agent(3, args.n, 2, torch.Generator().manual_seed(0))
+    agent = NetworkAgent(agent_network(agent_config(3, args.n, 2, "rnn"), torch.Generator().manual_seed(0)))
     peak = gemm_peak()
     # flops per environment step: input, recurrent and readout products, forward + ~2× backward
     flops = 3 * 2 * (args.n * args.n + 3 * args.n + 2 * args.n)
@@ -67,6 +78,9 @@ def main() -> None:
         print(f"  {s:4d} sessions per pass:              {rate:10.0f} env steps/s "
               f"= {rate / single:5.1f}× ({steps} steps; {rate * flops / peak:.2%} of GEMM peak; "
               f"target ≥ 20×)")
+    rate = default_iteration(agent, env, 4)
+    print(f"  default training iteration (16 sessions, Adam, truncated BPTT every 100 steps): "
+          f"{rate:10.0f} env steps/s = {rate / single:5.1f}× ({rate * flops / peak:.2%} of GEMM peak)")
 
 
 if __name__ == "__main__":

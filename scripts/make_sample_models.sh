@@ -31,12 +31,7 @@ compact=(--method exact --opt n_modes=0 --opt slow_q=1e-20 -q)
 printf '%s\n' "${cdi[@]}" | xargs -P "$jobs" -I{} rnntool fixedpoints {} --mode small "${compact[@]}"
 rnntool fixedpoints flipflop_3bit --inputs zeros "${compact[@]}"
 
-# The IBL block task of Schaeffer et al. (2020), closed loop: a 50-unit tanh RNN and the
-# paper's 2-unit control, trained with Adam and truncated BPTT (the paper's SGD at lr 1e-3
-# needs ~10⁵ steps), then scored beside the Bayesian baselines on the same sessions.
-ibl=(--task ibl --opt optimizer=adam --opt lr=3e-3 --opt truncate=100 --task-opt blocks_per_session=2 --max-iters 20 --seed 0 --overwrite -q)
-printf '%s\n' "ibl_50" "ibl_2u --n-rec 2" | xargs -P "$jobs" -I{} sh -c "rnntool train {} ${ibl[*]}"
-rnntool evaluate ibl_50 ibl_2u --sessions 4 --blocks 5 -q
+bash scripts/sample_models_ibl.sh "$jobs"   # the closed-loop IBL agents (Schaeffer et al. 2020)
 
 cat > $out/groups.txt <<'GROUPS'
 # Learning rule comparison of McMahan et al. 2021 (CDI, N = 2, -v 0.5): four seeds per rule.

@@ -9,6 +9,7 @@ from rnntool.analysis.fixedpoints import FinderSettings, find_fixed_points
 from rnntool.analysis.point_analytics import analyse_points
 from rnntool.network import CELLS, DynamicalSystem, Network, preset_config
 from rnntool.network.cells.base import Cell, Params, ParamSpec
+from rnntool.network.network import final_outputs
 
 
 def _net(cell: str, members: int = 2, n: int = 7, **kw) -> Network:
@@ -51,6 +52,33 @@ def test_unroll_equals_repeated_steps_with_gradients(cell: str) -> None:
     loss_ref = (net.output(ref) ** 2).sum() + ref.sin().sum()
     for got, want in zip(torch.autograd.grad(loss, params), torch.autograd.grad(loss_ref, params)):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cell,readout", [(c, "phi") for c in sorted(CELLS)] + [("ctrnn", "x")])
+def test_activities_last_state_and_chunked_outputs_match_the_full_unroll(cell: str,
+                                                                         readout: str) -> None:
+    net = _net(cell, members=2, **({"readout": readout} if cell == "ctrnn" else {}))
+    gen = torch.Generator().manual_seed(4)
+    u = torch.randn(3, 11, 3, dtype=torch.float64, generator=gen)
+    x0 = net.initial_state(3, gen, std=0.5)
+    drive = net.drive(u)
+    xs, rs = net.unroll(x0, drive)
+    acts, last, every_state = net.unroll_activity(x0, drive)
+    torch.testing.assert_close(acts, rs, rtol=0, atol=1e-12)
+    torch.testing.assert_close(last, xs[-1], rtol=0, atol=1e-12)
+    torch.testing.assert_close(every_state(), xs, rtol=0, atol=1e-12)
+    traj = net.simulate(u, x0)
+    first, final = final_outputs(net, u, x0, time_chunk=4)
+    torch.testing.assert_close(first, traj.outputs[:, :, 0], rtol=0, atol=1e-12)
+    torch.testing.assert_close(final, traj.outputs[:, :, -1], rtol=0, atol=1e-12)
+
+
+def test_training_on_outputs_never_builds_the_lstm_cell_state_trajectory() -> None:
+    net = _net("lstm", members=1)
+    u = torch.randn(2, 6, 3, dtype=torch.float64)
+    traj = net.simulate(u, net.initial_state(2))
+    assert callable(traj._states)  # outputs came from h alone
+    assert traj.states.shape == (1, 2, 6, 14) and not callable(traj._states)
 
 
 class _Linear(Cell):

@@ -24,6 +24,7 @@ def test_train_help_lists_the_cells_and_their_settings(capsys) -> None:
     for cell in ("ctrnn", "rate", "rnn", "gru", "lstm"):
         assert f"{cell}: " in out
     assert "noise=inside" in out and "--net-opt" in out and "--dale" in out
+    assert "default bptt lr at most 0.001" in " ".join(out.split())
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -11,13 +11,14 @@ import torch
 
 from rnntool.cli.main import main
 from rnntool.envs import IBLEnvironment
-from rnntool.envs.agents import NetworkAgent, elman_config, elman_network
+from rnntool.envs.agents import NetworkAgent, agent_config, agent_network, elman_config, elman_network
+from rnntool.envs.training import ClosedLoopSettings
 from rnntool.models import load_model
 from rnntool.storage.session_record import read_session_record
 
 TINY = ["--task", "ibl", "--task-opt", "blocks_per_session=1", "--task-opt", "max_block_trials=22",
-        "--n-rec", "6", "--max-iters", "2", "--opt", "sessions=2", "--opt", "optimizer=adam",
-        "--opt", "lr=0.01", "--opt", "truncate=40", "--opt", "log_every=1"]
+        "--n-rec", "6", "--max-iters", "2", "--opt", "sessions=2", "--opt", "lr=0.01",
+        "--opt", "truncate=40", "--opt", "log_every=1"]
 
 
 def invoke(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
@@ -27,13 +28,18 @@ def invoke(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
     return exit_info.value.code, out.out, out.err
 
 
-def test_train_evaluate_plot_a_closed_loop_model(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code, out, err = invoke(capsys, "train", "ibl_tiny", *TINY, "--models-dir", str(tmp_path), "-q")
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_train_evaluate_plot_a_closed_loop_model(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                 cell: str) -> None:
+    code, out, err = invoke(capsys, "train", "ibl_tiny", *TINY, "--cell", cell,
+                            "--models-dir", str(tmp_path), "-q")
     assert code == 0, err
     path = Path(out.strip())
     assert path == tmp_path / "ibl_tiny.h5"
     model = load_model(path)
     assert isinstance(model.task, IBLEnvironment) and model.task.max_block_trials == 22
+    assert model.network.config.cell == cell and model.network.cell.name == cell
+    assert model.record.rule["optimizer"] == "adam" and model.record.rule["preset"] == "default"
     assert len(model.record.training["history"]["correct_per_trial"]) == 2
     code, out, err = invoke(capsys, "evaluate", str(path), "--sessions", "2", "--blocks", "1", "-q")
     assert code == 0, err
@@ -50,16 +56,60 @@ def test_train_evaluate_plot_a_closed_loop_model(tmp_path: Path, capsys: pytest.
     assert Path(out.strip()).stat().st_size > 20000
 
 
-def test_same_seed_trains_identical_closed_loop_models(tmp_path: Path, capsys) -> None:
+def test_same_seed_trains_identical_closed_loop_models_and_logs_tensorboard_scalars(
+        tmp_path: Path, capsys) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     for name in ("a", "b"):
         code, _, err = invoke(capsys, "train", name, *TINY, "--seed", "3", "--models-dir", str(tmp_path),
-                              "--opt", f"tensorboard={tmp_path / 'runs'}", "-q")
+                              "--tensorboard", str(tmp_path / "runs"), "-q")
         assert code == 0, err
-    events = list((tmp_path / "runs" / "a").glob("events.out.tfevents.*"))
-    assert events and events[0].stat().st_size > 200
+    events = EventAccumulator(str(tmp_path / "runs" / "a"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    # the scalars of Schaeffer et al. 2020 (their §5.4 metrics, block statistics, hidden-state PCs)
+    assert tags >= {"objective", "action_taken_per_trial", "correct_per_action", "correct_per_trial",
+                    "correct_per_step", "steps_per_trial", "feedback_per_step", "block_length_min",
+                    "block_length_max", "trial_side_left_blocks", "trial_side_right_blocks",
+                    "hidden_pc1_variance", "hidden_pc4_variance", "grad_norm", "lr"}
+    history = load_model(tmp_path / "a.h5").record.training["history"]
+    assert [e.value for e in events.Scalars("correct_per_trial")] == pytest.approx(
+        history["correct_per_trial"].tolist())
+    assert [e.step for e in events.Scalars("objective")] == [1, 2]
     a, b = load_model(tmp_path / "a.h5"), load_model(tmp_path / "b.h5")
     for key in a.record.weights:
         np.testing.assert_array_equal(a.record.weights[key], b.record.weights[key])
+
+
+def test_the_rnn_agent_is_the_registered_rnn_cell_and_equals_torch_rnn() -> None:
+    config = agent_config(3, 7, 2, "rnn")
+    assert config.cell == "rnn" and set(config.trainable) >= {"W_in", "W_rec", "b", "b_rec", "W_out", "b_out"}
+    net = agent_network(config, torch.Generator().manual_seed(0))
+    assert net.cell.name == "rnn"
+    w = net.to_numpy()
+    rnn = torch.nn.RNN(3, 7, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        for mine, theirs in (("W_in", "weight_ih_l0"), ("W_rec", "weight_hh_l0"), ("b", "bias_ih_l0"),
+                             ("b_rec", "bias_hh_l0")):
+            getattr(rnn, theirs).copy_(torch.as_tensor(w[mine]))
+    u = torch.randn(4, 9, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    h_ref, _ = rnn(u)
+    agent = NetworkAgent(net)
+    x = agent.initial_state(4)
+    for t in range(9):
+        x, out = agent.step(x, u[:, t])
+        torch.testing.assert_close(agent.activity(x), h_ref[:, t])
+        torch.testing.assert_close(out, h_ref[:, t] @ torch.as_tensor(w["W_out"]).T + torch.as_tensor(w["b_out"]))
+
+
+def test_paper_preset_is_schaeffer_et_al_sgd_and_explicit_settings_override_it() -> None:
+    default = ClosedLoopSettings.from_options()
+    assert (default.optimizer, default.lr, default.truncate, default.preset) == ("adam", 3e-3, 100, "default")
+    assert ClosedLoopSettings() == default
+    paper = ClosedLoopSettings.from_options(preset="paper")
+    assert (paper.optimizer, paper.lr, paper.momentum, paper.truncate, paper.sessions) == ("sgd", 1e-3, 0.1, 0, 1)
+    mine = ClosedLoopSettings.from_options(preset="paper", sessions=8, iterations=5)
+    assert (mine.optimizer, mine.sessions, mine.iterations) == ("sgd", 8, 5)
 
 
 def test_elman_network_equals_torch_rnn_step_by_step() -> None:
@@ -91,6 +141,9 @@ def test_elman_network_equals_torch_rnn_step_by_step() -> None:
     (["--opt", "optimizer=lbfgs"], "optimizer"),
     (["--opt", "objective=mse"], "objective"),
     (["--opt", "bogus=1"], "bogus"),
+    (["--opt", "preset=fast"], "preset"),
+    (["--cell", "ctrnn"], "discrete cell"),
+    (["--stop-threshold", "0.9"], "--stop-threshold does not apply"),
     (["--task-opt", "bogus=1"], "bogus")])
 def test_bad_closed_loop_settings_give_one_line_errors(tmp_path: Path, capsys, args, message) -> None:
     code, out, err = invoke(capsys, "train", "x", "--task", "ibl", *args, "--models-dir", str(tmp_path))

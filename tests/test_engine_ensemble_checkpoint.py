@@ -24,12 +24,18 @@ from rnntool.training import TrainSettings, network_for, train
 SEEDS = [3, 4, 5]
 
 
-def test_ensemble_members_start_and_end_as_single_runs() -> None:
+@pytest.mark.parametrize(("network_noise", "threshold"), [
+    ({}, 0.6), ({"noise_in": 0.02, "noise_rec": 0.05, "x0_std": 0.05}, 0.55)],
+    ids=["noise-free", "network-noise"])
+def test_ensemble_members_start_and_end_as_single_runs(network_noise: dict[str, float],
+                                                       threshold: float) -> None:
+    """Member k draws seed k's data, initial states and network noise (in training and in
+    validation), so it ends as the single run with seed k."""
     task = make_task("cdi", steps=30, noise_std=0.1)
     rule = BPTT.create(task, lr=0.02, batch_size=16, max_iters=25)
-    cfg = network_for(BPTT, task, 8)
+    cfg = network_for(BPTT, task, 8, **network_noise)
     settings = TrainSettings(validation_trials=60, validate_from=0.0,
-                             stop=("val_accuracy>=0.6 for 2",))
+                             stop=(f"val_accuracy>={threshold} for 2",))
     records = train_ensemble([f"e{s}" for s in SEEDS], SEEDS, task, rule, cfg, settings)
     singles = [train(f"s{s}", task, rule, cfg, TrainSettings(**{**settings.__dict__, "seed": s}))
                for s in SEEDS]

@@ -20,6 +20,7 @@ import pytest
 from rnntool.cli.main import main
 from rnntool.executor import ExecutorSettings, Job, jobqueue_cluster, run_jobs
 from rnntool.storage.population_file import read_population
+from rnntool.sweeps import jobs
 from rnntool.sweeps.run import run_sweep
 from rnntool.sweeps.spec import load_sweep
 
@@ -28,7 +29,7 @@ TINY = """\
 [sweep]
 name = "tiny"
 seeds = 2
-chunk = 1
+chunk = 2
 
 [grid]
 rule = ["bptt", "ga"]
@@ -194,6 +195,30 @@ def test_sigkill_then_rerun_keeps_finished_models_and_matches(uninterrupted: Pat
             reference["embedding"]["silhouette"], nan_ok=True)
 
 
+def test_bptt_chunk_trains_as_one_ensemble_and_a_partial_chunk_matches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A BPTT chunk is one batched run (single-run training is never called); with one of
+    its files lost it writes that file again bit for bit and keeps the other."""
+    sweep = load_sweep(_sweep_file(tmp_path), out=tmp_path / "out")
+    cell = next(c for c in sweep.cells if c.rule == "bptt")
+    paths = [str(tmp_path / f"{cell.model_name(s)}.h5") for s in (0, 1)]
+
+    def no_single_runs(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a BPTT chunk trained a single run")
+
+    monkeypatch.setattr(jobs, "train", no_single_runs)
+    assert jobs.train_models(cell, [0, 1], paths) == {"trained": paths, "kept": []}
+    with h5py.File(paths[0], "r") as f:
+        first = {k: f["weights"][k][()] for k in f["weights"]}
+    kept = _created(Path(paths[1]))
+    os.remove(paths[0])
+    assert jobs.train_models(cell, [0, 1], paths) == {"trained": paths[:1], "kept": paths[1:]}
+    assert _created(Path(paths[1])) == kept
+    with h5py.File(paths[0], "r") as f:
+        for key, value in first.items():
+            assert np.array_equal(f["weights"][key][()], value), key
+
+
 def test_rerun_of_a_finished_sweep_has_nothing_to_do(uninterrupted: Path) -> None:
     sweep = load_sweep(_sweep_file(uninterrupted.parent), out=uninterrupted)
     before = {p: p.stat().st_mtime_ns for p in uninterrupted.rglob("*") if p.is_file()}
@@ -220,7 +245,8 @@ def test_failing_job_does_not_stop_the_others() -> None:
 
 
 def test_failed_training_job_exits_1_and_lists_it(tmp_path: Path, capsys) -> None:
-    text = TINY.replace('"task.contexts" = [1, 2]', '"task.contexts" = [2]')
+    text = TINY.replace('"task.contexts" = [1, 2]', '"task.contexts" = [2]').replace(
+        "chunk = 2", "chunk = 1")  # one job per seed: the failing one is seed 1 alone
     text = text[:text.index("[[analysis]]\nname = \"svcca2\"")]
     out = tmp_path / "out"
     (out / "models" / "ga_contexts2_s1.h5").mkdir(parents=True)  # cannot be replaced by a file

@@ -19,6 +19,7 @@ from rnntool.analysis.task_scores import grid_batch, grid_from_outputs, score_ou
 from rnntool.errors import ConfigError, RnnToolError
 from rnntool.network.config import NetworkConfig
 from rnntool.plotting.task_figures import attractor_figure, psychometric_grid_figure
+from rnntool.plotting.task_projection import orthonormalise, projection_axes
 from rnntool.storage import ModelRecord, write_model
 from rnntool.tasks import make_task
 
@@ -61,6 +62,26 @@ def test_traced_line_is_stored_exactly_and_drawn(integrator_file: tuple[Path, np
     assert out.stat().st_size > 10_000
     with pytest.raises(ConfigError):
         trace_and_store(path, "spiral")
+
+
+def test_projection_axes_follow_the_task(integrator_file: tuple[Path, np.ndarray]) -> None:
+    path, v = integrator_file
+    traces, _ = trace_and_store(path, "line", n_points=7, eig_tol=1e-8)
+    points = np.concatenate([t.points for _, t in traces])
+    basis, names = projection_axes("memory_anti_number", {"W_out": -v[None]}, points, 3)
+    assert names[0] == "readout" and np.allclose(basis @ basis.T, np.eye(3), atol=1e-12)
+    assert abs(basis[0] @ v) == pytest.approx(1.0)
+    # the line lies along the readout: its extent is all on the first axis
+    xy = (points - points.mean(0)) @ basis.T
+    assert np.ptp(xy[:, 0]) == pytest.approx(4.0, abs=1e-6) and np.abs(xy[:, 1:]).max() < 1e-6
+    rng = np.random.default_rng(0)
+    w_in, w_out = rng.standard_normal((8, 6)), rng.standard_normal((2, 8))
+    basis, names = projection_axes("cddm", {"W_in": w_in, "W_out": w_out}, rng.standard_normal((5, 8)), 3)
+    assert names[0].startswith("choice") and names[1].startswith("context")
+    choice = (w_out[0] - w_out[1]) / np.linalg.norm(w_out[0] - w_out[1])
+    assert np.allclose(basis[0], choice) and np.allclose(basis @ basis.T, np.eye(3), atol=1e-12)
+    kept_basis, kept = orthonormalise([v, 2 * v, np.roll(v, 1)])
+    assert kept == [0, 2] and len(kept_basis) == 2
 
 
 def test_period_and_sweep_input_sets(integrator_file: tuple[Path, np.ndarray]) -> None:
@@ -151,6 +172,10 @@ def test_fixedpoints_command_traces_and_sweeps(integrator_file: tuple[Path, np.n
     with pytest.raises(SystemExit) as done:
         main(["plot", str(path), "--kind", "attractors", "--out", str(path.parent / "fig")])
     assert done.value.code == 0 and (path.parent / "fig" / "integrator.attractors.png").exists()
+    for dims, name in (("2", "attractor-map"), ("3", "attractor-map3d")):
+        with pytest.raises(SystemExit) as done:
+            main(["plot", str(path), "--kind", "attractor-map", "--dims", dims, "--out", str(path.parent / "fig")])
+        assert done.value.code == 0 and (path.parent / "fig" / f"integrator.{name}.png").stat().st_size > 10_000
     capsys.readouterr()
     with pytest.raises(SystemExit) as done:
         main(["fixedpoints", str(path), "--inputs", "periods", "--n-inits", "32", "-q"])

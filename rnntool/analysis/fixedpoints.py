@@ -322,7 +322,15 @@ def visited_states(net: DynamicalSystem, task: Task, trials: int, generator: tor
 
 def initial_states(net: DynamicalSystem, task: Task | None, count: int, settings: FinderSettings,
                    generator: torch.Generator) -> torch.Tensor:
-    """``count`` starting states (count, N) drawn as ``settings.init_from`` says."""
+    """``count`` starting states (count, S) drawn as ``settings.init_from`` says.
+
+    Trajectory starts are states the cell visited (its whole state: an LSTM's (h, c)) plus
+    Gaussian noise of std ``noise_scale`` × each state component's standard deviation over
+    the visited states, kept within the range that component visits. So the noise is on
+    each component's own scale (an LSTM's c may span far more than its h), and a gated
+    cell's starts stay where its gates are not saturated: a GRU's h never leaves (−1, 1),
+    and beyond it z rounds to 1, where every state is a spurious root of F(x) = x.
+    """
     n = net.state_size
     n_box = {"trajectories": 0, "box": count, "both": count // 2}[settings.init_from]
     if task is None:
@@ -332,7 +340,9 @@ def initial_states(net: DynamicalSystem, task: Task | None, count: int, settings
         pool = visited_states(net, task, settings.trajectory_trials, generator)
         pick = torch.randint(0, pool.shape[0], (count - n_box,), generator=generator)
         noise = torch.randn((count - n_box, n), generator=generator, dtype=pool.dtype)
-        parts.append(pool[pick] + settings.noise_scale * noise.to(pool.device))
+        spread = pool.std(0) if pool.shape[0] > 1 else torch.ones_like(pool[0])
+        start = pool[pick] + settings.noise_scale * spread * noise.to(pool.device)
+        parts.append(torch.minimum(torch.maximum(start, pool.min(0).values), pool.max(0).values))
     if n_box:
         box = (2 * torch.rand((n_box, n), generator=generator) - 1) * settings.box_scale
         parts.append(box.to(net.device, net.dtype))
@@ -411,12 +421,16 @@ def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: 
     keep = _inliers(x, x0.cpu().double().numpy(), settings.outlier_distance_scale)
     keep &= np.isfinite(found.q.cpu().numpy())
     x, which, u_np = x[keep], which[keep], u_np[keep]
+    starts = x0.cpu().double().numpy()
+    region = (starts.min(0), starts.max(0))
     if exact:
-        x, which, manifold = _exact_points(map64, x, u_np, which, settings)
+        x, which, manifold = _exact_points(map64, x, u_np, which, settings, region)
+        kept = _inliers(x, starts, settings.outlier_distance_scale)
+        x, which, manifold = x[kept], which[kept], manifold[kept]
     else:
         q = 0.5 * (map64.residual(x, u_np) ** 2).sum(-1)
         kind = np.where(q <= settings.fixed_q, "fixed", "slow")
-        kept = (kind == "fixed") | (q <= settings.slow_q)
+        kept = (kind == "fixed") | ((q <= settings.slow_q) & _within(x, region))
         x, which = x[kept], which[kept]
         first = unique_points(x, inputs[which], q[kept], settings.tol_unique)
         x, which = x[first], which[first]
@@ -433,10 +447,12 @@ def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: 
 
 
 def _exact_points(system: MapSystem, x: np.ndarray, u: np.ndarray, which: np.ndarray,
-                  settings: FinderSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  settings: FinderSettings, region: tuple[np.ndarray, np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Polish every candidate; group roots per input (identical ones merged, continuous sets
-    sampled), keep unpolishable candidates with q ≤ slow_q as slow points away from roots.
-    Returns the points, their input rows and continuous-set labels (−1: none)."""
+    sampled), keep unpolishable candidates with q ≤ slow_q inside ``region`` (the box the
+    starts span) as slow points away from roots. Returns the points, their input rows and
+    continuous-set labels (−1: none)."""
     pol = newton_polish(system, x, u, settings.newton_iters, settings.root_tol)
     roots = pol.converged
     xs, ws, ms = [], [], []
@@ -458,7 +474,8 @@ def _exact_points(system: MapSystem, x: np.ndarray, u: np.ndarray, which: np.nda
                 ms.append(np.full(1, -1))
             xs.append(pol.x[sel[members]])
             ws.append(np.full(members.size, m))
-    slow = np.flatnonzero(~roots & (_q(system, pol.x, u) <= settings.slow_q))
+    slow = np.flatnonzero(~roots & (_q(system, pol.x, u) <= settings.slow_q)
+                          & _within(pol.x, region))
     if slow.size:
         q_slow = _q(system, pol.x[slow], u[slow])
         first = slow[unique_points(pol.x[slow], u[slow], q_slow, settings.tol_unique)]
@@ -477,6 +494,13 @@ def _exact_points(system: MapSystem, x: np.ndarray, u: np.ndarray, which: np.nda
 
 def _q(system: MapSystem, x: np.ndarray, u: np.ndarray) -> np.ndarray:
     return 0.5 * (system.residual(x, u) ** 2).sum(-1)
+
+
+def _within(x: np.ndarray, region: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Points inside the box ``region`` = (low, high) per state component. Slow points are
+    kept only there: outside the states the starts came from, a descent on q mostly finds
+    saturated gates (a GRU's z → 1 makes every state nearly fixed), not slow dynamics."""
+    return ((x >= region[0]) & (x <= region[1])).all(-1)
 
 
 def _inliers(x: np.ndarray, starts: np.ndarray, scale: float) -> np.ndarray:

@@ -52,6 +52,7 @@ def build() -> dict[str, Any]:
     from rnntool.analysis.similarity import METRICS
     from rnntool.analysis.topology import DESCRIPTORS
     from rnntool.envs import ENVIRONMENTS
+    from rnntool.envs.training import closed_loop_help
     from rnntool.network.cells import CELLS
     from rnntool.network.config import PRESETS
     from rnntool.network.nonlinearities import NONLINEARITIES
@@ -66,7 +67,9 @@ def build() -> dict[str, Any]:
         "cells": sorted(CELLS),
         "cell_help": {name: cls.summary + (" [" + "; ".join(
             f"{k}={st.default} ({'/'.join(map(str, st.choices)) or st.type.__name__})"
-            for k, st in cls.settings.items()) + "]" if cls.settings else "")
+            for k, st in cls.settings.items()) + "]" if cls.settings else "") + "".join(
+            f"; default {rule} {k} at most {v:g}" for rule, limits in cls.rule_limits.items()
+            for k, v in limits.items())
             for name, cls in sorted(CELLS.items())},
         "presets": sorted(PRESETS),
         "nonlinearities": sorted(NONLINEARITIES),
@@ -74,6 +77,7 @@ def build() -> dict[str, Any]:
         "descriptors": list(DESCRIPTORS),
         "finder_methods": list(METHODS),
         "finder_settings": [f.name for f in fields(FinderSettings)],
+        "closed_loop": closed_loop_help(),
     }
 
 

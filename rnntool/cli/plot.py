@@ -24,7 +24,7 @@ POPULATION_FORMAT = "rnntool-population"
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
               help="Folder for the figures, written as <file stem>.<kind>.<format>.")
 @click.option("--dims", type=click.IntRange(2, 3), default=2,
-              help="Principal components shown by the pca figure.")
+              help="Dimensions of the pca and attractor-map figures.")
 @click.option("--key", default=None, show_default="the most recent",
               help="Stored fixed-point result to draw, e.g. sparse_approx.")
 @models_dir_option

@@ -36,6 +36,12 @@ class _RuleOptionsHelp(click.Command):
         with formatter.section("Rule options (--opt KEY=VALUE)"):
             formatter.write_dl([(f"{name} ({', '.join(r['prefixes'])})", ", ".join(r["options"]))
                                 for name, r in rules.items()])
+        closed = registry_names().get("closed_loop")
+        if closed:
+            with formatter.section("Closed-loop training (--task ibl; --opt KEY=VALUE)"):
+                formatter.write_text(closed["help"])
+                formatter.write_dl([(f"preset={name}", text) for name, text in closed["presets"].items()])
+                formatter.write_text("settings: " + ", ".join(closed["options"]))
         with formatter.section("Tasks (--task)"):
             formatter.write_text(", ".join(registry_names()["tasks"]) +
                                  "; or a comma list, FILE.py:Class, neurogym:ENV_ID.")
@@ -127,7 +133,7 @@ class _RuleOptionsHelp(click.Command):
               help="Seconds between plain progress lines on stderr (0: every unit of progress).")
 @click.option("--checkpoint-every", type=click.IntRange(min=0), default=0, metavar="K",
               show_default="no checkpoints",
-              help="Write NAME.ckpt.h5 (atomically) every K iterations (bptt).")
+              help="Write NAME.ckpt.h5 (atomically) every K iterations (bptt, closed-loop tasks).")
 @click.option("--resume", is_flag=True,
               help="Continue from NAME.ckpt.h5 where it exists (its stored configuration "
                    "replaces the other training options); ends bit-identical to an "
@@ -168,6 +174,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train gru_1 --task flipflop --bits 3 --cell gru
       rnntool train ens --seeds 1-20 -v 0.5 --N 2     # one batched run, 20 files + ens.groups.txt
       rnntool train mt --task flipflop --checkpoint-every 500; rnntool train mt --task flipflop --resume
+      rnntool train ibl_1 --task ibl                 # closed loop, Schaeffer et al. 2020 (see below)
+      rnntool train ibl_p --task ibl --opt preset=paper   # the paper's SGD exactly (slow to learn)
     """
     from rnntool.cli.network_options import network_overrides
     from rnntool.engine.tensorboard_log import require_tensorboard
@@ -189,13 +197,13 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
                        "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
                        "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
                        "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
-                       "--stop-window": stop_window, "--checkpoint-every": checkpoint_every or None,
-                       "--resume": resume or None, "--tensorboard": tensorboard, "--dale": dale,
+                       "--stop-window": stop_window, "--dale": dale,
                        "--no-self-connections": no_self_connections or None,
                        "--net-opt": net_opts or None}
         return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
-                                 models_dir, overwrite, as_json, quiet, unsupported, cell)
+                                 models_dir, overwrite, as_json, quiet, unsupported, cell, keep,
+                                 checkpoint_every, resume, tensorboard)
     task_opts = parse_assignments(task_opt, "--task-opt")
     if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
         task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")
@@ -317,10 +325,10 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
         rule_settings = check_settings(rule_cls, rule_opts, "--opt")
         if max_iters is not None:
             rule_settings["max_iters"] = max_iters
-        learning_rule = rule_cls.create(task, **rule_settings)
         net_config = network_for(rule_cls, task, n_rec, preset,
                                  **{k: v for k, v in overrides.items() if v is not None})
         check_rule_cell(rule_cls, make_cell(net_config).name)
+        learning_rule = rule_cls.create(task, cell=net_config.cell, **rule_settings)
         run_settings = replace(settings, seed=members[0][1])
     for name, job_seed in members:
         if not 0 <= job_seed <= MAX_SEED:

@@ -1,12 +1,10 @@
 """Ensembles: one model per seed, trained as ONE batched K-member run where the rule allows.
 
 Member k starts from exactly the weights a single run with seed k starts from and draws its
-training data, initial states and validation set from seed k's streams, with its own
-stopping rules and best network; a member that has stopped keeps its weights while the
-others train. It therefore ends as the single run with seed k does, up to float rounding
-of the batched products. (Network noise — ``noise_in``/``noise_rec`` of the network, not
-the task's input noise — is drawn for all members from the first seed's stream, so with it
-members differ from single runs in their noise draws only.)
+training data, initial states, network noise and validation set from seed k's streams, with
+its own stopping rules and best network; a member that has stopped keeps its weights while
+the others train. It therefore ends as the single run with seed k does, up to float rounding
+of the batched products.
 
 Rules that cannot batch members (FORCE, full-FORCE, Hebbian, the genetic algorithm, whose
 population already uses the member axis) and learning-rate schedules that react to the loss

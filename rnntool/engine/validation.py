@@ -11,6 +11,7 @@ from torch import Tensor
 
 from rnntool.engine.metrics import Tally, metric_values
 from rnntool.network.ctrnn import CTRNN
+from rnntool.network.network import Noise
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 
@@ -19,8 +20,8 @@ CHUNK_ELEMENTS = 1 << 25
 
 
 @torch.no_grad()
-def output_trace(net: CTRNN, inputs: Tensor, x_init: Tensor,
-                 generator: torch.Generator | None = None, time_chunk: int | None = None) -> Tensor:
+def output_trace(net: CTRNN, inputs: Tensor, x_init: Tensor, generator: Noise = None,
+                 time_chunk: int | None = None) -> Tensor:
     """Outputs at every step, (K, B, T, n_out), without holding the (K, B, T, N) states.
 
     Runs :meth:`CTRNN.simulate` over blocks of time, carrying the last state between them;
@@ -39,10 +40,11 @@ def output_trace(net: CTRNN, inputs: Tensor, x_init: Tensor,
 
 @dataclass
 class ValidationSet:
-    """A fixed held-out set per member: trials, initial-state noise and network-noise seed.
+    """A fixed held-out set per member: trials, initial-state noise and network-noise seeds.
 
     ``batches`` holds one batch shared by every member (a single run, a population) or one
-    per member (an ensemble, each member with its own seed). Validation is forward-only.
+    per member (an ensemble, each member with its own seed), ``noise_seeds`` one seed of
+    network noise likewise. Validation is forward-only.
     While a member's training-batch accuracy is below ``validate_from`` its check is skipped
     and counts as failed, so a stopping rule can only fire later than with validation after
     every update, never earlier.
@@ -50,7 +52,7 @@ class ValidationSet:
 
     batches: list[Batch]
     x_noise: Tensor
-    noise_seed: int
+    noise_seeds: list[int]
     validate_from: float = 0.75
 
     @classmethod
@@ -63,8 +65,8 @@ class ValidationSet:
             gen = s.generator("validation")
             batches.append(task.validation_batch(gen, size))
             noises.append(torch.randn((1, size, state_size), generator=gen))
-        first = seeds[0] if many else seeds
-        return cls(batches, torch.cat(noises), first.seed_of("validation") ^ 0x5EED, validate_from)
+        noise_seeds = [s.seed_of("validation") ^ 0x5EED for s in (seeds if many else [seeds])]
+        return cls(batches, torch.cat(noises), noise_seeds, validate_from)
 
     @property
     def size(self) -> int:
@@ -80,8 +82,7 @@ class ValidationSet:
         """Every task metric of every member of ``net`` on the held-out set: name → (K,)."""
         x_init = net.clamp(net.params["x0"][:, None, :]
                            + net.config.x0_std * self.x_noise.to(net.device, net.dtype))
-        generator = torch.Generator().manual_seed(self.noise_seed)
-        outputs = output_trace(net, self.inputs(), x_init, generator).cpu()
+        outputs = self._outputs(net, x_init)
         if len(self.batches) == 1:
             return metric_values(task.metric_sums(outputs, self.batches[0]))
         per_member = [task.metric_sums(outputs[k:k + 1], b) for k, b in enumerate(self.batches)]
@@ -89,6 +90,17 @@ class ValidationSet:
                                           torch.cat([torch.as_tensor(m[name].count).reshape(1)
                                                      for m in per_member]))
                               for name in per_member[0]})
+
+    def _outputs(self, net: CTRNN, x_init: Tensor) -> Tensor:
+        """Outputs (K, B, T, n_out) on the held-out trials. With network noise, each member
+        of an ensemble runs on its own, so that it draws its seed's noise in the time chunks
+        a single run draws (forward-only; training stays batched)."""
+        generators = [torch.Generator().manual_seed(s) for s in self.noise_seeds]
+        noisy = getattr(net.config, "noise_in", 0) > 0 or getattr(net.config, "noise_rec", 0) > 0
+        if len(self.batches) == 1 or not noisy:
+            return output_trace(net, self.inputs(), x_init, generators[0]).cpu()
+        return torch.cat([output_trace(net.member(k), b.inputs, x_init[k:k + 1], g).cpu()
+                          for k, (b, g) in enumerate(zip(self.batches, generators))])
 
     def accuracy(self, net: CTRNN, task: Task) -> np.ndarray:
         """Accuracy of every member, (K,) (tasks with a correct answer)."""

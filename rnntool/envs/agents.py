@@ -1,13 +1,15 @@
 """Networks as closed-loop agents.
 
 :class:`NetworkAgent` puts a one-member network of any cell behind the rollout's step
-interface. :func:`agent_network` builds the agent of Schaeffer et al. (2020): a discrete
-tanh RNN with ``torch.nn.RNN`` semantics (cell ``rnn``), h_t = tanh(W_ih u_t + b_ih +
-W_hh h_{t−1} + b_hh), a linear readout and PyTorch's default initialisation, or a GRU/LSTM
-(cells ``gru``, ``lstm``) where those cells are registered. Where no ``rnn`` cell is
-registered, the same network is a ``ctrnn`` cell with α = 1 (:func:`elman_network`): with
-x the pre-activation, x ← W_rec tanh(x) + W_in u + b and y = W_out tanh(x) + b_out, so
-h = tanh(x) follows the Elman update exactly with b = b_ih + b_hh.
+interface. :func:`agent_config` and :func:`agent_network` build the agent of Schaeffer et
+al. (2020) through the registered cells: a discrete tanh RNN with ``torch.nn.RNN``
+semantics (cell ``rnn``), h_t = tanh(W_ih u_t + b_ih + W_hh h_{t−1} + b_hh), a linear
+readout and PyTorch's default initialisation, or the paper's optional GRU/LSTM cores
+(cells ``gru``, ``lstm``). :func:`elman_network` is the same tanh RNN as a ``ctrnn`` cell
+with α = 1 (the form of files written before the ``rnn`` cell existed, and of distilled
+2-unit networks): with x the pre-activation, x ← W_rec tanh(x) + W_in u + b and
+y = W_out tanh(x) + b_out, so h = tanh(x) follows the Elman update exactly with
+b = b_ih + b_hh.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import torch
 from torch import Tensor
 
 from rnntool.errors import ConfigError
-from rnntool.network import CELLS, CTRNN, Network, NetworkConfig, preset_config
+from rnntool.network import CTRNN, Network, NetworkConfig, preset_config
 from rnntool.network.cells import make_cell
 
 ELMAN_TRAINABLE = ("W_in", "W_rec", "b", "W_out", "b_out")
+#: The registered cells an agent is built from (torch.nn.RNN, GRU and LSTM semantics).
+AGENT_CELLS = ("rnn", "gru", "lstm")
 
 
 class NetworkAgent:
@@ -73,11 +77,9 @@ def elman_agent(n_in: int, n_rec: int, n_out: int, generator: torch.Generator) -
 def agent_config(n_in: int, n_rec: int, n_out: int, cell: str = "rnn") -> NetworkConfig:
     """The configuration of a closed-loop agent of ``cell`` (float64, every weight and
     bias trained, as in Schaeffer et al. 2020)."""
-    if cell == "rnn" and cell not in CELLS:
-        return elman_config(n_in, n_rec, n_out)
-    if cell not in CELLS or cell in ("ctrnn",):
-        known = sorted({"rnn", *(c for c in CELLS if c in ("gru", "lstm", "rnn"))})
-        raise ConfigError(f"closed-loop agents use a discrete cell: {', '.join(known)} (got {cell!r})")
+    if cell not in AGENT_CELLS:
+        raise ConfigError(f"closed-loop agents use a discrete cell: {', '.join(AGENT_CELLS)} "
+                          f"(got {cell!r})")
     config = preset_config("ctrnn", n_in, n_rec, n_out, cell=cell, phi="tanh", readout="phi",
                            output_nonlinearity="none", dtype="float64")
     trainable = tuple(spec.name for spec in make_cell(config).parameters() if spec.trainable)

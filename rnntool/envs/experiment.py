@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import h5py
 import numpy as np
-import torch
 
 from rnntool import __version__
+from rnntool.engine.checkpoint import Checkpointer
 from rnntool.envs.agents import NetworkAgent, agent_config, agent_network
 from rnntool.envs.base import Environment
 from rnntool.envs.ibl import IBLEnvironment
-from rnntool.envs.training import ClosedLoopSettings, train_agent
+from rnntool.envs.training import ClosedLoopSettings, ScalarLogger, train_agent
 from rnntool.errors import ConfigError
 from rnntool.network import Network
 from rnntool.seeding import Seeds
@@ -38,46 +37,25 @@ TRIAL_COLUMNS = {"session": np.int32, "trial_index": np.int32, "trial_side": np.
 
 def train_env_model(name: str, env: Environment, n_rec: int, settings: ClosedLoopSettings,
                     seed: int, log: Callable[[int, dict[str, float]], None] | None = None,
-                    tensorboard: str | os.PathLike | None = None, cell: str = "rnn"
-                    ) -> ModelRecord:
+                    cell: str = "rnn", checkpointer: Checkpointer | None = None,
+                    logger: ScalarLogger | None = None) -> ModelRecord:
     """Train an agent of ``cell`` (default: the tanh RNN of Schaeffer et al. 2020) in
-    ``env``; returns its record."""
+    ``env``; returns its record. ``checkpointer`` and ``logger`` as for
+    :func:`rnntool.envs.training.train_agent`."""
     seeds = Seeds(seed)
     config = agent_config(env.n_obs, n_rec, env.n_actions, cell)
     net = agent_network(config, seeds.generator("init"))
     agent = NetworkAgent(net)
-    writer = _tensorboard(tensorboard, name)
     tic = time.perf_counter()
-
-    def logged(it: int, scalars: dict[str, float]) -> None:
-        if writer is not None:
-            for key, value in scalars.items():
-                if key != "iteration":
-                    writer.add_scalar(key, value, it)
-        if log is not None:
-            log(it, scalars)
-    try:
-        history = train_agent(agent, env, settings, seeds.generator("data"), logged)
-    finally:
-        if writer is not None:
-            writer.close()
+    history = train_agent(agent, env, settings, seeds.generator("data"), log, checkpointer, logger)
     seconds = time.perf_counter() - tic
+    if checkpointer is not None and checkpointer.resume_from is not None:
+        seconds += float(checkpointer.resume_from["monitor"].get("seconds", 0.0))
     training = {"history": history, "seconds": seconds, "iterations": settings.iterations,
                 "unit": "iteration", "settings": settings.config()}
     return ModelRecord(name=name, task=env.config(), network=config.to_dict(),
                        rule={"name": "bptt_closed_loop", **settings.config()}, seed=seed,
                        weights=net.to_numpy(), training=training, version=__version__)
-
-
-def _tensorboard(folder: str | os.PathLike | None, name: str) -> Any:
-    if folder is None:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise ConfigError("--tensorboard needs the tensorboard package "
-                          "(pip install 'rnntool[tensorboard]')") from None
-    return SummaryWriter(str(Path(folder) / name))
 
 
 def evaluate_env_model(path: str | os.PathLike, network: Network, env: Environment,

@@ -234,7 +234,9 @@ class IBLEnvironment(Environment):
 
     def metrics(self) -> dict[str, float]:
         """The session metrics of Schaeffer et al. (2020) over the steps run since reset, and
-        the block statistics of the sessions drawn (logged to TensorBoard as in the paper)."""
+        the block statistics of the sessions drawn, logged to TensorBoard as in the paper:
+        shortest and longest block, fraction of concordant trials, mean trial side (±1) in
+        left and in right blocks (NaN where no such block was drawn)."""
         steps, trials, acted, correct, reward = (float(v) for v in self._tally.sum(1))
         plan = self._plan()
         valid = plan.trial_valid
@@ -246,7 +248,9 @@ class IBLEnvironment(Environment):
                 "feedback_per_step": reward / max(steps, 1),
                 "block_length_min": float(plan.block_lengths.min()),
                 "block_length_max": float(plan.block_lengths.max()),
-                "concordant_trials": float((plan.trial_side == plan.block_side)[valid].double().mean())}
+                "concordant_trials": float((plan.trial_side == plan.block_side)[valid].double().mean()),
+                **{f"trial_side_{name}_blocks": _mean(plan.trial_side[valid & (plan.block_side == side)])
+                   for name, side in (("left", LEFT), ("right", RIGHT))}}
 
     def annotate(self, columns: dict[str, Tensor]) -> dict[str, Tensor]:
         """Add the plan's per-trial columns to recorded (T, S) step columns."""
@@ -268,3 +272,7 @@ class IBLEnvironment(Environment):
         if self.plan is None:
             raise RuntimeError("reset() must be called before stepping the environment")
         return self.plan
+
+
+def _mean(values: Tensor) -> float:
+    return float(values.double().mean()) if values.numel() else float("nan")

@@ -11,7 +11,7 @@ trial inputs are (B, T, n_in) shared by all members, or (K, B, T, n_in).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -23,14 +23,26 @@ from rnntool.network.cells.base import Cell
 from rnntool.network.config import NetworkConfig
 from rnntool.network.constraints import Constraints
 
+#: The source of network noise: none, one generator, or one generator per member.
+Noise = torch.Generator | list[torch.Generator] | None
 
-@dataclass
+
 class Trajectory:
-    """States, activities (rates, h) and outputs of a simulation, batch-first: (K, B, T, ·)."""
+    """States, activities (rates, h) and outputs of a simulation, batch-first: (K, B, T, ·).
 
-    states: Tensor
-    rates: Tensor
-    outputs: Tensor
+    ``states`` may be given as a function: it is then computed on first access (an LSTM's
+    c trajectory costs a second pass that training on outputs never needs).
+    """
+
+    def __init__(self, states: Tensor | Callable[[], Tensor], rates: Tensor,
+                 outputs: Tensor) -> None:
+        self._states, self.rates, self.outputs = states, rates, outputs
+
+    @property
+    def states(self) -> Tensor:
+        if callable(self._states):
+            self._states = self._states()
+        return self._states
 
 
 class Network:
@@ -168,11 +180,14 @@ class Network:
     def output(self, x: Tensor, rates: Tensor | None = None) -> Tensor:
         """Readout y = ψ(W_out z + b_out), z as the cell says; x has the member axis first."""
         z = self.cell.readout_source(x, rates)
-        k = x.shape[0]
+        k = z.shape[0]
         lead = z.shape[1:-1]
         p = self.effective()
-        y = (z.reshape(k, -1, z.shape[-1]) @ p["W_out"].transpose(1, 2)
-             ).reshape(k, *lead, -1) + p["b_out"].reshape(k, *([1] * len(lead)), -1)
+        w = p["W_out"].transpose(1, 2)
+        # broadcast over the leading axes instead of flattening them: z is often a view of
+        # time-major (T, K, B, ·) storage, which flattening would copy
+        y = (z @ w.reshape(k, *([1] * (len(lead) - 1)), *w.shape[1:]) if lead
+             else (z[:, None] @ w)[:, 0]) + p["b_out"].reshape(k, *([1] * len(lead)), -1)
         return torch.tanh(y) if self.config.output_nonlinearity == "tanh" else y
 
     # simulation ---------------------------------------------------------------------------
@@ -187,7 +202,7 @@ class Network:
             x = x + std * noise
         return self.clamp(x)
 
-    def drive(self, inputs: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def drive(self, inputs: Tensor, generator: Noise = None) -> Tensor:
         """The per-step input drive with the configured noise, time-major (T, K, B, D).
 
         ``inputs`` is (B, T, n_in) or (K, B, T, n_in); one product over all steps.
@@ -197,25 +212,39 @@ class Network:
         return self.cell.noisy_drive(self.effective(), u, self.members,
                                      lambda shape: self._randn(shape, generator))
 
-    def _randn(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:
+    def _randn(self, shape: tuple[int, ...], generator: Noise) -> Tensor:
+        if isinstance(generator, (list, tuple)):  # member k draws from generator k alone
+            one = (shape[0], 1) + tuple(shape[2:])
+            return torch.cat([torch.randn(one, generator=g, dtype=self.dtype) for g in generator],
+                             dim=1).to(self.device)
         return torch.randn(shape, generator=generator, dtype=self.dtype).to(self.device)
 
     def unroll(self, x_init: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
         """States and activities (T, K, B, ·) over a precomputed drive (T, K, B, D)."""
         return self.cell.unroll(self.effective(), self.clamp(x_init), drive)
 
-    def simulate(self, inputs: Tensor, x_init: Tensor,
-                 generator: torch.Generator | None = None) -> Trajectory:
+    def unroll_activity(self, x_init: Tensor,
+                        drive: Tensor) -> tuple[Tensor, Tensor, Callable[[], Tensor]]:
+        """Activities (T, K, B, N), the last state and every state on demand (see
+        :meth:`Cell.unroll_activity`) over a precomputed drive (T, K, B, D)."""
+        return self.cell.unroll_activity(self.effective(), self.clamp(x_init), drive)
+
+    def simulate(self, inputs: Tensor, x_init: Tensor, generator: Noise = None) -> Trajectory:
         """Run all members over trials; differentiable with respect to every parameter.
 
         Args:
             inputs: (B, T, n_in) shared by all members, or (K, B, T, n_in).
             x_init: (K, B, S) initial states.
-            generator: source of the network's input and recurrent noise.
+            generator: source of the network's input and recurrent noise: one generator,
+                or one per member (member k then draws exactly what a K = 1 network with
+                generator k draws).
         """
-        xs, rs = self.unroll(x_init, self.drive(inputs, generator))
-        states, rates = xs.permute(1, 2, 0, 3), rs.permute(1, 2, 0, 3)
-        return Trajectory(states, rates, self.output(states, rates))
+        rs, _, every_state = self.unroll_activity(x_init, self.drive(inputs, generator))
+        trajectory = Trajectory(lambda: every_state().permute(1, 2, 0, 3),
+                                rs.permute(1, 2, 0, 3), None)
+        source = trajectory.states if self.cell.readout_reads_state else trajectory.rates
+        trajectory.outputs = self.output(source, trajectory.rates)
+        return trajectory
 
 
 @torch.no_grad()
@@ -230,11 +259,12 @@ def final_outputs(net: Network, inputs: Tensor, x_init: Tensor, time_chunk: int 
     x = net.clamp(x_init)
     first = last_r = None
     steps = inputs.shape[-2]
+    reads_state = net.cell.readout_reads_state
     for start in range(0, steps, time_chunk):
         block = inputs[..., start:start + time_chunk, :]
-        xs, rs = net.unroll(x, net.drive(block, generator))
+        rs, last, every_state = net.unroll_activity(x, net.drive(block, generator))
         if first is None:
-            first = net.output(xs[0], rs[0])
-        x = xs[-1].contiguous()
+            first = net.output(every_state()[0] if reads_state else rs[0], rs[0])
+        x = last.contiguous()
         last_r = rs[-1]
     return first, net.output(x, last_r)

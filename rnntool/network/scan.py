@@ -59,7 +59,7 @@ class _Scan(torch.autograd.Function):
                 torch.sigmoid(torch.mul(x_next, 2.0, out=tmp), out=h_views[t + 1])
         ctx.save_for_backward(xs, hs, w_rec, keep)
         ctx.alpha, ctx.phi, ctx.offset = alpha, phi, offset
-        rates = hs[1:] if offset is None else hs[1:] * 2.0 - offset
+        rates = hs[1:] if offset is None else torch.mul(hs[1:], 2.0).sub_(offset)
         return xs[1:], rates
 
     @staticmethod
@@ -80,6 +80,10 @@ class _Scan(torch.autograd.Function):
         r_views = grad_r.unbind(0) if fold_rates else None
         d_views = None if sigmoid_form else dphi.unbind(0)
         back_gain = 4.0 * alpha if sigmoid_form else alpha
+        # With several members, Σ_t g_tᵀ h_t accumulates step by step while g_t is in cache:
+        # one product over all steps would first copy g and h into member-major order.
+        gram = (xs.new_zeros(w_rec.shape) if xs.shape[1] > 1 and ctx.needs_input_grad[2]
+                else None)
         for t in range(steps - 1, -1, -1):
             g_t = g_views[t]
             if fold_rates:  # g_t += grad_r_t · 4s(1 − s), s = σ(2x_{t+1})
@@ -88,6 +92,8 @@ class _Scan(torch.autograd.Function):
                 g_t.add_(tmp_r, alpha=4.0)
             if keep is not None:
                 g_t.mul_(keep)
+            if gram is not None:
+                gram.baddbmm_(g_t.transpose(1, 2), h_views[t])
             torch.bmm(g_t, w_rec, out=tmp)
             if sigmoid_form:
                 tmp.mul_(h_views[t])
@@ -99,24 +105,23 @@ class _Scan(torch.autograd.Function):
         grad_x0 = g_views[0] * (1.0 - alpha) + tmp * back_gain
         if keep is not None:
             grad_x0.mul_(keep)
-        grad_w = _weight_gradient(g, hs[:-1], alpha, offset)
+        grad_w = (_weight_gradient(g, hs[:-1], alpha, offset, gram)
+                  if ctx.needs_input_grad[2] else None)
         return grad_x0, g, grad_w, None, None, None, None
 
 
-def _weight_gradient(g: Tensor, h: Tensor, alpha: float, offset: float | None) -> Tensor:
-    """α Σ_t g_tᵀ r_t per member, as one product over all steps and trials."""
-    steps, members, batch, n = g.shape
-    if members == 1:
-        g_k, h_k = g.reshape(1, -1, n), h.reshape(1, -1, n)
-    else:
-        g_k = g.permute(1, 0, 2, 3).reshape(members, -1, n)
-        h_k = h.permute(1, 0, 2, 3).reshape(members, -1, n)
-    gram = torch.bmm(g_k.transpose(1, 2), h_k)
+def _weight_gradient(g: Tensor, h: Tensor, alpha: float, offset: float | None,
+                     gram: Tensor | None = None) -> Tensor:
+    """α Σ_t g_tᵀ r_t per member; ``gram`` = Σ_t g_tᵀ h_t when already summed, else one
+    product over all steps and trials (one member: g and h are (T·B, N) views)."""
+    n = g.shape[-1]
+    if gram is None:
+        gram = torch.bmm(g.reshape(1, -1, n).transpose(1, 2), h.reshape(1, -1, n))
     if offset is None:
         return alpha * gram
     grad = (2.0 * alpha) * gram
     if offset:
-        grad.sub_(alpha * offset * g_k.sum(1).unsqueeze(2))
+        grad.sub_(alpha * offset * g.sum((0, 2)).unsqueeze(2))
     return grad
 
 

@@ -55,7 +55,7 @@ def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: s
                           f"({_why(missing[0])})")
     draw = drawers(model, key, dims)
     out = Path(out_dir)
-    suffix = {"pca": f"pca{dims}d" if dims == 3 else "pca"}
+    suffix = {k: f"{k}{dims}d" if dims == 3 else k for k in ("pca", "attractor-map")}
     return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
             for k in (kinds or available)]
 
@@ -71,7 +71,7 @@ def drawers(model: Model, key: str | None = None, dims: int = 2
             "eigen": lambda: eigen_figure(model, _require(points)),
             "loss": lambda: loss_figure(model),
             "psychometric": lambda: psychometric_figure(model),
-            "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key),
+            "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key, dims),
             **ibl_draw(model)}
 
 

@@ -1,7 +1,7 @@
 """Figure kinds and formats, importable without matplotlib or torch (help and completion)."""
 
 #: The task suites' figures of a model file (drawn by ``rnntool.plotting.task_kinds``).
-TASK_KINDS = ("psychometric-grid", "attractors", "sweep")
+TASK_KINDS = ("psychometric-grid", "attractors", "attractor-map", "sweep")
 #: Figures of the IBL dynamics analyses (drawn by ``rnntool.plotting.ibl_dynamics``).
 IBL_KINDS = ("statespace", "effects", "vectorfield", "realfield", "basins", "circuit",
              "distillation")

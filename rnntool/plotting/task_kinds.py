@@ -1,5 +1,5 @@
 """Drawing the task suites' figure kinds of ``rnntool plot`` (listed in ``rnntool.plotting.kinds``):
-psychometric-grid, attractors, sweep."""
+psychometric-grid, attractors, attractor-map (2-D or 3-D with ``--dims``), sweep."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
 from rnntool.analysis.attractor_store import has_traces, load_traces
 from rnntool.analysis.fixedpoints import fixed_point_keys, load_fixed_points
 from rnntool.analysis.task_analyses import SWEEPS, load_sweep
 from rnntool.models import Model
 from rnntool.plotting.task_figures import attractor_figure, psychometric_grid_figure, sweep_figure_of
+from rnntool.plotting.task_projection import attractor_map_figure
+from rnntool.seeding import Seeds
 from rnntool.storage import list_groups
 
 WHY = {"psychometric-grid": "no CDDM psychometric grid; run rnntool evaluate on a cddm model",
        "attractors": "no traced attractors; run rnntool fixedpoints --trace line|ring first",
+       "attractor-map": "no traced attractors; run rnntool fixedpoints --trace line|ring first",
        "sweep": "no fixed points along a sweep; run rnntool fixedpoints --sweep A:B first"}
 
 
@@ -31,7 +35,7 @@ def task_kinds(model: Model) -> list[str]:
     if "psychometric_grid" in model.record.evaluation:
         kinds.append("psychometric-grid")
     if has_traces(model.path):
-        kinds.append("attractors")
+        kinds += ["attractors", "attractor-map"]
     if _sweep_keys(model):
         kinds.append("sweep")
     return kinds
@@ -47,6 +51,29 @@ def _attractors(model: Model) -> plt.Figure:
     return attractor_figure(traces, _readout(model), f"{model.path.stem}: traced attractors")
 
 
+def example_states(model: Model, trials: int = 12) -> np.ndarray | None:
+    """States (B, T, N) of up to ``trials`` of the task's conditions, evenly spread over them
+    (None when the task has no condition set)."""
+    if not hasattr(model.task, "condition_batch"):
+        return None
+    gen = Seeds(model.record.seed).generator("analysis")
+    batch = model.task.condition_batch(gen)
+    pick = torch.from_numpy(np.unique(np.linspace(0, len(batch) - 1, trials).round().astype(int)))
+    batch = batch.subset(pick)
+    net = model.network
+    with torch.no_grad():
+        states = net.simulate(batch.inputs, net.initial_state(len(batch), gen), gen).states[0]
+    return states.double().numpy()
+
+
+def _attractor_map(model: Model, dims: int) -> plt.Figure:
+    traces = [(f"{label} ({kind})", t) for kind, items in load_traces(model.path).items()
+              for label, t in items]
+    weights = {k: np.asarray(model.record.weights[k], dtype=float) for k in ("W_in", "W_out")}
+    return attractor_map_figure(traces, weights, model.task.name, example_states(model), dims,
+                                f"{model.path.stem}: traced attractors in task axes ({dims}-D)")
+
+
 def _sweep(model: Model, key: str | None) -> plt.Figure:
     keys = _sweep_keys(model)
     key = key if key in keys else keys[-1]
@@ -56,7 +83,8 @@ def _sweep(model: Model, key: str | None) -> plt.Figure:
     return figure
 
 
-def task_draw(model: Model, key: str | None) -> dict[str, Callable[[], plt.Figure]]:
+def task_draw(model: Model, key: str | None, dims: int = 2) -> dict[str, Callable[[], plt.Figure]]:
     return {"psychometric-grid": lambda: psychometric_grid_figure(model.record.evaluation["psychometric_grid"]),
             "attractors": lambda: _attractors(model),
+            "attractor-map": lambda: _attractor_map(model, dims),
             "sweep": lambda: _sweep(model, key)}

@@ -18,6 +18,7 @@ from rnntool.engine.monitor import Monitor
 from rnntool.errors import ConfigError
 from rnntool.network.config import NetworkConfig
 from rnntool.network.ctrnn import CTRNN, final_outputs
+from rnntool.rules.cell_support import limit_defaults
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
 
@@ -52,15 +53,20 @@ class LearningRule(ABC):
         return {}
 
     @classmethod
-    def create(cls, task: Task, **overrides: Any) -> "LearningRule":
+    def create(cls, task: Task, cell: str | None = None, **overrides: Any) -> "LearningRule":
         """The rule with McMahan et al. 2021's defaults, then the task's (:attr:`Task.rule_defaults`),
-        then explicit overrides."""
+        bounded by the limits of ``cell`` where given (``rnn``: Adam lr ≤ 1e-3), then explicit
+        overrides."""
         known = {f.name for f in fields(cls)}
         given = {k: v for k, v in overrides.items() if v is not None}
         unknown = set(given) - known
         if unknown:
             raise ConfigError(f"rule {cls.name!r} takes no option(s) {', '.join(sorted(unknown))}")
-        rule = cls(**{**cls.task_defaults(task), **task.rule_defaults.get(cls.name, {}), **given})
+        defaults = {**cls.task_defaults(task), **task.rule_defaults.get(cls.name, {})}
+        if cell is not None:
+            own = {f.name: f.default for f in fields(cls)}
+            defaults = limit_defaults(cls.name, cell, defaults, own)
+        rule = cls(**{**defaults, **given})
         rule.check()
         return rule
 

@@ -105,7 +105,7 @@ class BPTT(LearningRule):
         while True:
             batch = sample_members(task, self.batch_size, data)
             x_init = initial_states(net, self.batch_size, noise, self.shared_x0)
-            trajectory = net.simulate(batch.inputs, x_init, noise[0])
+            trajectory = net.simulate(batch.inputs, x_init, noise)
             losses = compute_loss(self.loss, task, trajectory.outputs, batch, self.loss_reduction)
             extra = penalty(terms, net, trajectory)
             if extra is not None:

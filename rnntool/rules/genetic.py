@@ -10,6 +10,7 @@ from torch import Tensor
 
 from rnntool.errors import ConfigError
 from rnntool.network.ctrnn import CTRNN, final_outputs
+from rnntool.network.shared_recurrence import refuse_changes_to_shared
 from rnntool.rules.base import LearningRule, Monitor, batch_accuracy
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch, Task
@@ -65,6 +66,7 @@ class GeneticAlgorithm(LearningRule):
         if unknown:
             raise ConfigError(f"mutate names parameters the {net.config.cell} cell lacks: "
                               f"{', '.join(sorted(unknown))}")
+        refuse_changes_to_shared(net.config, self.mutate)
         rng = seeds.generator("rule")
         population = initial_population(net, self.population, rng)
         data, noise = seeds.generator("data"), seeds.generator("noise")

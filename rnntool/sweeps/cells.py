@@ -64,10 +64,6 @@ def cell_objects(cell: Cell, seed: int) -> CellObjects:
         if key not in known:
             raise CellSettingError("opt", key, cell.rule, f"rule {cell.rule!r} has no option {key!r} "
                                                     f"(known: {', '.join(sorted(known))})")
-    try:
-        rule = rule_cls.create(task, **cell.options)
-    except (ConfigError, TypeError, ValueError) as err:
-        raise _blame("opt", cell.options, cell.rule, err) from None
     net = dict(cell.network)
     n_rec, preset = net.pop("n_rec", 50), net.pop("preset", None)
     if "trainable" in net and isinstance(net["trainable"], str):
@@ -76,6 +72,10 @@ def cell_objects(cell: Cell, seed: int) -> CellObjects:
         config = network_for(rule_cls, task, n_rec, preset, **net)
     except (ConfigError, TypeError, ValueError) as err:
         raise _blame("network", {"n_rec": n_rec, "preset": preset, **net}, cell.rule, err) from None
+    try:
+        rule = rule_cls.create(task, cell=config.cell, **cell.options)
+    except (ConfigError, TypeError, ValueError) as err:
+        raise _blame("opt", cell.options, cell.rule, err) from None
     try:
         settings = TrainSettings(seed=seed, **cell.train)
     except TypeError as err:

@@ -20,6 +20,7 @@ from rnntool.analysis.population import assemble, cached_distances, write_popula
 from rnntool.analysis.similarity import make_metric, pairwise_distances
 from rnntool.analysis.topology import (GraphSettings, stored_or_found, topology_digest,
                                        topology_distances)
+from rnntool.engine.ensemble import batches_members, train_ensemble
 from rnntool.errors import CorruptFileError
 from rnntool.models import load_model
 from rnntool.storage import read_group, update_model, write_model
@@ -61,18 +62,31 @@ def _agrees(stored: Any, expected: Any) -> bool:
 
 
 def train_models(cell: Cell, seeds: Sequence[int], paths: Sequence[str]) -> dict[str, Any]:
-    """Train the models of ``cell`` for ``seeds`` into ``paths``; complete ones are kept."""
-    trained, kept = [], []
-    for seed, path in zip(seeds, paths):
-        path = Path(path)
-        objects = cell_objects(cell, seed)
-        if model_state(path, objects.expected_config()) == COMPLETE:
-            kept.append(str(path))
-            continue
-        record = train(path.stem, objects.task, objects.rule, objects.network, objects.settings)
-        write_model(path, record)
-        trained.append(str(path))
-    return {"trained": trained, "kept": kept}
+    """Train the models of ``cell`` for ``seeds`` into ``paths``; complete ones are kept.
+
+    Where the rule batches members (BPTT) the chunk trains as ONE batched ensemble
+    (:func:`rnntool.engine.ensemble.train_ensemble`), always over all of its seeds, so a
+    model is the same whether or not others of its chunk were written before a crash;
+    only the missing files are written. Other rules train one seed after another.
+    """
+    objects = [cell_objects(cell, seed) for seed in seeds]
+    paths_ = [Path(p) for p in paths]
+    missing = [i for i, (o, p) in enumerate(zip(objects, paths_))
+               if model_state(p, o.expected_config()) != COMPLETE]
+    kept = [str(p) for i, p in enumerate(paths_) if i not in missing]
+    if not missing:
+        return {"trained": [], "kept": kept}
+    first = objects[0]
+    if len(seeds) > 1 and batches_members(first.rule):
+        records = train_ensemble([p.stem for p in paths_], list(seeds), first.task, first.rule,
+                                 first.network, first.settings)
+        for i in missing:
+            write_model(paths_[i], records[i])
+    else:
+        for i in missing:
+            o = objects[i]
+            write_model(paths_[i], train(paths_[i].stem, o.task, o.rule, o.network, o.settings))
+    return {"trained": [str(paths_[i]) for i in missing], "kept": kept}
 
 
 def analyse_model(path: str, evaluation: dict[str, Any] | None,

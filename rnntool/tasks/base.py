@@ -161,6 +161,21 @@ class Task(ABC):
         """Raise :class:`ConfigError` for settings out of range (called after construction)."""
 
 
+class NamedChannels:
+    """Mixin: ``n_in`` and ``n_out`` counted from a task's declared channel names."""
+
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+
+    @property
+    def n_in(self) -> int:
+        return len(self.input_names)
+
+    @property
+    def n_out(self) -> int:
+        return len(self.output_names)
+
+
 def check_positive(**values: float) -> None:
     """Raise ConfigError naming the first value that is not positive."""
     for key, value in values.items():

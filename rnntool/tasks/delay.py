@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from rnntool.errors import ConfigError
+from rnntool.tasks.angle_conditions import AngleConditions
 from rnntool.tasks.base import Batch
 from rnntool.tasks.period_task import PeriodTask, one_hot
 from rnntool.tasks.periods import Period, Timeline, TrialStructure, parse_durations
@@ -201,7 +202,7 @@ class AntiDelayMatch(DelayMatch):
 
 
 @dataclass
-class DelayGoContinuous(DelayTask):
+class DelayGoContinuous(AngleConditions, DelayTask):
     """Remember one of ``angles`` directions, given as (sin θ, cos θ); report it (or its
     opposite, for the anti task) in go. Correct: the mean go output points within half the
     spacing of the directions from the answer, with norm above threshold."""
@@ -217,15 +218,6 @@ class DelayGoContinuous(DelayTask):
         if self.angles < 2:
             raise ConfigError(f"angles must be ≥ 2, got {self.angles}")
         super().check()
-
-    def draw_conditions(self, batch: int, generator: torch.Generator) -> dict[str, Tensor]:
-        return {"angle": torch.randint(0, self.angles, (batch,), generator=generator)}
-
-    def all_conditions(self) -> dict[str, Tensor]:
-        return {"angle": torch.arange(self.angles)}
-
-    def theta(self, conditions: dict[str, Tensor]) -> Tensor:
-        return 2 * math.pi * conditions["angle"].double() / self.angles
 
     def period_values(self, conditions: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         theta = self.theta(conditions)

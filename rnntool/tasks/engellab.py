@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from rnntool.errors import ConfigError
+from rnntool.tasks.angle_conditions import AngleConditions
 from rnntool.tasks.base import Batch, check_positive
 from rnntool.tasks.period_task import PeriodTask, one_hot
 from rnntool.tasks.periods import Period, Timeline, TrialStructure, parse_durations, to_steps
@@ -272,7 +273,7 @@ class MemoryAntiNumber(MemoryTask):
 
 
 @dataclass
-class MemoryAntiAngle(MemoryTask):
+class MemoryAntiAngle(AngleConditions, MemoryTask):
     """Remember a direction θ ∈ {2πk/angles}, shown as (r cos θ, r sin θ); report the
     opposite direction at recall. Correct: the mean recall output points within
     ``tolerance_deg`` of θ + π (default half the spacing) with norm above r/2."""
@@ -292,15 +293,6 @@ class MemoryAntiAngle(MemoryTask):
         if self.tolerance_deg < 0:
             raise ConfigError(f"tolerance_deg must be ≥ 0, got {self.tolerance_deg}")
         super().check()
-
-    def draw_conditions(self, batch: int, generator: torch.Generator) -> dict[str, Tensor]:
-        return {"angle": torch.randint(self.angles, (batch,), generator=generator)}
-
-    def all_conditions(self) -> dict[str, Tensor]:
-        return {"angle": torch.arange(self.angles)}
-
-    def theta(self, conditions: dict[str, Tensor]) -> Tensor:
-        return 2 * math.pi * conditions["angle"].double() / self.angles
 
     def period_values(self, conditions: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         theta = self.theta(conditions)

@@ -11,8 +11,9 @@ Recommended training command (tanh rates read out, every weight trained)::
     rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 \\
         --opt lr=1e-2 --opt batch_size=64
 
-The task's defaults make BPTT (for names without a rule prefix), lr 1e-2, batches of 64
-and ``--preset ctrnn`` with W_in, W_rec, b and W_out trained the defaults for this task.
+The task's defaults make BPTT (for names without a rule prefix), lr 1e-2, batches of 64,
+the masked mean squared error (per output element, as ``val_mse``) as the loss and
+``--preset ctrnn`` with W_in, W_rec, b and W_out trained the defaults for this task.
 ``variant=engellab`` trains instead with the engellab pipeline's configuration for this
 task (a 50-unit tanh rate network, spectral radius 1.2, noise 0.03, Adam lr 0.02 with
 weight decay, orthogonality and rate penalties, 1000 iterations); the trials are the same.
@@ -51,7 +52,8 @@ class FlipFlop(Task):
     network_defaults: ClassVar[dict[str, Any]] = {
         "preset": "ctrnn", "trainable": ("W_in", "W_rec", "b", "W_out")}
     default_rule: ClassVar[str | None] = "bptt"
-    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {"bptt": {"lr": 1e-2, "batch_size": 64}}
+    rule_defaults: ClassVar[dict[str, dict[str, Any]]] = {
+        "bptt": {"lr": 1e-2, "batch_size": 64, "loss": "mse", "loss_reduction": "mean"}}
 
     def __post_init__(self) -> None:
         self.check()

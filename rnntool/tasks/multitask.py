@@ -21,7 +21,7 @@ from torch import Tensor
 
 from rnntool.engine.metrics import Tally, direction, register_metric
 from rnntool.errors import ConfigError
-from rnntool.tasks.base import Batch, Task
+from rnntool.tasks.base import Batch, NamedChannels, Task
 
 MIXES = ("batch", "trial")
 
@@ -36,7 +36,7 @@ def channel_names(task: Task, side: str) -> tuple[str, ...]:
 
 
 @dataclass
-class MultiTask(Task):
+class MultiTask(NamedChannels, Task):
     """One network, several tasks; see the module docstring."""
 
     tasks: tuple[Task, ...] = ()
@@ -76,14 +76,6 @@ class MultiTask(Task):
     def name(self) -> str:  # type: ignore[override]
         """The task list as given: ``delaygo,delayanti``."""
         return ",".join(t.name for t in self.tasks)
-
-    @property
-    def n_in(self) -> int:
-        return len(self.input_names)
-
-    @property
-    def n_out(self) -> int:
-        return len(self.output_names)
 
     @property
     def n_steps(self) -> int:

@@ -17,12 +17,12 @@ import torch
 from torch import Tensor
 
 from rnntool.errors import ConfigError
-from rnntool.tasks.base import Batch, Task
+from rnntool.tasks.base import Batch, NamedChannels, Task
 from rnntool.tasks.periods import Timeline, TrialStructure, smooth_inputs
 
 
 @dataclass
-class PeriodTask(Task):
+class PeriodTask(NamedChannels, Task):
     """A task whose trials are sequences of named periods with constant inputs and targets."""
 
     input_names: ClassVar[tuple[str, ...]] = ()
@@ -63,14 +63,6 @@ class PeriodTask(Task):
         return 0
 
     # the protocol ----------------------------------------------------------------------
-    @property
-    def n_in(self) -> int:
-        return len(self.input_names)
-
-    @property
-    def n_out(self) -> int:
-        return len(self.output_names)
-
     @property
     def n_steps(self) -> int:
         return self.structure().n_steps

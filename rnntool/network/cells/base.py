@@ -62,6 +62,9 @@ class Cell(ABC):
     continuous: ClassVar[bool] = False
     #: whether Dale's law applies (square W_rec whose columns are the units' outputs)
     supports_dale: ClassVar[bool] = False
+    #: upper bounds on learning rules' default hyper-parameters, per rule name, that this
+    #: cell needs to train stably, e.g. ``{"bptt": {"lr": 1e-3}}`` (explicit options are kept)
+    rule_limits: ClassVar[dict[str, dict[str, float]]] = {}
 
     def __init__(self, config: NetworkConfig) -> None:
         self.config = config
@@ -117,6 +120,23 @@ class Cell(ABC):
             states.append(x)
         xs = torch.stack(states)
         return xs, self.activity(xs)
+
+    def unroll_activity(self, params: Params, x0: Tensor,
+                        drive: Tensor) -> tuple[Tensor, Tensor, Callable[[], Tensor]]:
+        """Activities (T, K, B, N), the last state (K, B, S) and a function returning every
+        state (T, K, B, S) when asked.
+
+        Training reads the activities only (unless the readout reads the state), so a cell
+        whose states cost work beyond its activities (an LSTM's c) computes them on demand.
+        The default unrolls once and hands out the states it already has.
+        """
+        xs, rs = self.unroll(params, x0, drive)
+        return rs, xs[-1], lambda: xs
+
+    @property
+    def readout_reads_state(self) -> bool:
+        """Whether :meth:`readout_source` needs the state when it is given the activity."""
+        return False
 
     def activity(self, x: Tensor) -> Tensor:
         """What analyses and the readout read of a state (…, S) → (…, N): rates, h, …"""

@@ -19,6 +19,7 @@ from rnntool.network.config import NetworkConfig
 from rnntool.network.initialisation import initial_parameters
 from rnntool.network.nonlinearities import get_nonlinearity
 from rnntool.network.scan import scan
+from rnntool.network.shared_recurrence import fold_members, unfold_members, uses_shared_recurrence
 
 CONTINUOUS_FIELDS = ("alpha", "phi", "readout", "noise_in", "noise_rec", "x0_std", "init", "g")
 
@@ -77,13 +78,20 @@ class CTRNNCell(Cell):
     def activity(self, x: Tensor) -> Tensor:
         return self.phi.fn(x)
 
+    @property
+    def readout_reads_state(self) -> bool:
+        return self.config.readout == "x"
+
     def readout_source(self, x: Tensor, activity: Tensor | None = None) -> Tensor:
         if self.config.readout == "x":
             return x
         return self.phi.fn(x) if activity is None else activity
 
     def input_drive(self, params: Params, u: Tensor) -> Tensor:
-        return self.config.alpha * (u @ params["W_in"].transpose(1, 2) + params["b"][:, None, :])
+        # α(W_in u + b) as one product and one in-place add: the (T, K, B, N) result is the
+        # largest tensor of a trial, so each extra pass over it costs a pass of memory.
+        a = self.config.alpha
+        return (u @ (a * params["W_in"]).transpose(1, 2)).add_(a * params["b"][:, None, :])
 
     def driven_step(self, params: Params, x: Tensor, d: Tensor) -> Tensor:
         a = self.config.alpha
@@ -99,8 +107,12 @@ class CTRNNCell(Cell):
         return self.clamp((1.0 - a) * x + a * inner)
 
     def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
-        return scan(self.clamp(x0).contiguous(), drive.contiguous(),
-                    params["W_rec"].contiguous(), self.config.alpha, self.phi, self.keep,
+        x0, drive, w_rec = self.clamp(x0).contiguous(), drive.contiguous(), params["W_rec"]
+        if uses_shared_recurrence(self.config, w_rec):  # one product per step for all members
+            xs, rs = scan(*fold_members(x0, drive, w_rec), self.config.alpha, self.phi,
+                          self.keep, self.fill)
+            return unfold_members(xs, x0.shape[0]), unfold_members(rs, x0.shape[0])
+        return scan(x0, drive, w_rec.contiguous(), self.config.alpha, self.phi, self.keep,
                     self.fill)
 
     def jacobian_state(self, params: Params, x: Tensor, u: Tensor | None = None) -> Tensor:

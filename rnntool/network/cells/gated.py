@@ -7,12 +7,16 @@ GRU; i, f, g, o for the LSTM) — and :func:`from_torch` / :func:`to_torch` conv
 Initialisation is torch's: every weight and bias U(−1/√N, 1/√N); the readout y = W_out h +
 b_out is an ``nn.Linear``'s U(−1/√N, 1/√N). The LSTM's state is the flat vector [h, c].
 
-The input's share of every gate, W_in u + b, is one product over all steps
-(:meth:`Cell.input_drive`); each step then adds one batched product W_rec h per member.
-The Jacobians are written out (``tests/test_cells.py`` checks them against autograd).
+``rnn``: the input's share W_in u + b is one product over all steps (:meth:`Cell.input_drive`);
+each step then adds one batched product W_rec h per member. ``gru`` and ``lstm`` run whole
+trials through torch's own sequence kernels (``torch._VF.gru`` / ``lstm``, one call per
+member), so they train as fast as torch.nn.GRU / LSTM. The Jacobians are written out
+(``tests/test_cells.py`` checks them against autograd).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -68,6 +72,9 @@ class RNNCell(_TorchCell):
     summary = "h ← φ(W_in u + b + W_rec h + b_rec), torch.nn.RNN (φ = tanh or relu)"
     config_fields = ("phi",)
     supports_dale = True
+    #: Adam at the task's rate for the leaky ctrnn (flip-flop: 1e-2) drives this leak-free map
+    #: (α = 1) into saturation: 1e-3 trains it (3-bit flip-flop ≥ 95 % in ~200 iterations)
+    rule_limits = {"bptt": {"lr": 1e-3}}
 
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__(config)
@@ -98,6 +105,9 @@ class RNNCell(_TorchCell):
 
 
 class GRUCell(_TorchCell):
+    """Like the LSTM, the GRU's drive is its (noisy) input u itself, so a whole trial runs
+    through torch's own sequence kernel (``torch._VF.gru``, the code of torch.nn.GRU)."""
+
     name = "gru"
     summary = "torch.nn.GRU: r, z gates, n = tanh(W_in u + b + r ⊙ (W_rec h + b_rec))"
     gates = 3
@@ -107,8 +117,12 @@ class GRUCell(_TorchCell):
         b_rec = params["b_rec"]
         return params["b"] + torch.cat([b_rec[:, :2 * n], torch.zeros_like(b_rec[:, 2 * n:])], 1)
 
-    def _parts(self, params: Params, h: Tensor, d: Tensor) -> tuple[Tensor, ...]:
+    def input_drive(self, params: Params, u: Tensor) -> Tensor:
+        return u.expand(*u.shape[:-3], params["W_in"].shape[0], *u.shape[-2:])
+
+    def _parts(self, params: Params, h: Tensor, u: Tensor) -> tuple[Tensor, ...]:
         n = self.config.n_rec
+        d = torch.baddbmm(self._bias(params)[:, None, :], u, params["W_in"].transpose(1, 2))
         gh = torch.bmm(h, params["W_rec"].transpose(1, 2))
         rz = torch.sigmoid(d[..., :2 * n] + gh[..., :2 * n])
         r, z = rz[..., :n], rz[..., n:]
@@ -120,12 +134,20 @@ class GRUCell(_TorchCell):
         _, z, new, _ = self._parts(params, x, d)
         return new + z * (x - new)
 
+    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
+        """h of every step from torch's sequence kernel, one call per member."""
+        weights = [params[k] for k in ("W_in", "W_rec", "b", "b_rec")]
+        hs = torch.stack([
+            torch._VF.gru(drive[:, k], x0[k][None].contiguous(), [w[k] for w in weights], True,
+                          1, 0.0, torch.is_grad_enabled(), False, False)[0]
+            for k in range(drive.shape[1])], 1)
+        return hs, hs
+
     def _jacobian(self, params: Params, x: Tensor, u: Tensor, of_state: bool) -> Tensor:
         """∂h′/∂v for v = h (weight W_rec) or v = u (weight W_in): both enter the gates
         linearly, only the candidate's v-term differs (inside r ⊙ · for h, outside for u)."""
         n = self.config.n_rec
-        r, z, new, hn = self._parts(params, x, self.input_drive(params, u).expand(
-            x.shape[0], x.shape[1], -1))
+        r, z, new, hn = self._parts(params, x, u.expand(x.shape[0], x.shape[1], -1))
         w = params["W_rec" if of_state else "W_in"][:, None]  # (K, 1, 3N, ·)
         dr = (r * (1 - r))[..., None] * w[:, :, :n]
         dz = (z * (1 - z))[..., None] * w[:, :, n:2 * n]
@@ -138,8 +160,7 @@ class GRUCell(_TorchCell):
 
     def jacobian_state(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
         eye = torch.eye(self.config.n_rec, dtype=x.dtype, device=x.device)
-        z = self._parts(params, x, self.input_drive(params, u).expand(
-            x.shape[0], x.shape[1], -1))[1]
+        z = self._parts(params, x, u.expand(x.shape[0], x.shape[1], -1))[1]
         return self._jacobian(params, x, u, True) + z[..., None] * eye
 
     def jacobian_input(self, params: Params, x: Tensor, u: Tensor) -> Tensor:
@@ -150,8 +171,8 @@ class LSTMCell(_TorchCell):
     """The LSTM's drive is its (noisy) input u itself: a whole trial then runs through
     torch's own sequence kernel (``torch._VF.lstm``, oneDNN on CPU), which forms W_in u for
     all steps in one product — as fast as torch.nn.LSTM. That kernel returns h at every step
-    and c only at the end, so the c trajectory is rebuilt from the h trajectory: the gates of
-    all steps in one product, then an element-wise recurrence."""
+    and c only at the end; training reads h alone, so the c trajectory is rebuilt from the h
+    trajectory only when the states are asked for (:meth:`unroll_activity`)."""
 
     name = "lstm"
     summary = "torch.nn.LSTM: gates i, f, g, o; state [h, c], readout from h"
@@ -193,30 +214,43 @@ class LSTMCell(_TorchCell):
         *_, o, _, c_new, tc = self._parts(params, x, d)
         return torch.cat([o * tc, c_new], -1)
 
-    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
-        """h from torch's sequence kernel per member, then c from the gates of all steps."""
+    def unroll_activity(self, params: Params, x0: Tensor,
+                        drive: Tensor) -> tuple[Tensor, Tensor, Callable[[], Tensor]]:
+        """h of every step and the last [h, c] from torch's sequence kernel, one call per
+        member; the c trajectory only when asked (:meth:`_cell_states`)."""
         n = self.config.n_rec
         h0, c0 = x0[..., :n], x0[..., n:]
         weights = [params[k] for k in ("W_in", "W_rec", "b", "b_rec")]
-        hs = torch.stack([
-            torch._VF.lstm(drive[:, k], (h0[k][None].contiguous(), c0[k][None].contiguous()),
-                           [w[k] for w in weights], True, 1, 0.0, torch.is_grad_enabled(),
-                           False, False)[0]
-            for k in range(drive.shape[1])], 1)  # (T, K, B, N)
-        h_prev = torch.cat([h0[None], hs[:-1]])
+        runs = [torch._VF.lstm(drive[:, k], (h0[k][None].contiguous(), c0[k][None].contiguous()),
+                               [w[k] for w in weights], True, 1, 0.0, torch.is_grad_enabled(),
+                               False, False) for k in range(drive.shape[1])]
+        hs = torch.stack([r[0] for r in runs], 1)  # (T, K, B, N)
+        last = torch.cat([torch.cat([r[1] for r in runs]), torch.cat([r[2] for r in runs])], -1)
+        return hs, last, lambda: torch.cat([hs, self._cell_states(params, x0, drive, hs)], -1)
+
+    def unroll(self, params: Params, x0: Tensor, drive: Tensor) -> tuple[Tensor, Tensor]:
+        hs, _, every_state = self.unroll_activity(params, x0, drive)
+        return every_state(), hs
+
+    def _cell_states(self, params: Params, x0: Tensor, drive: Tensor, hs: Tensor) -> Tensor:
+        """c of every step (T, K, B, N), rebuilt from the h trajectory: the i, f, g gates of
+        all steps in one product, then the element-wise recurrence c ← f c + i g."""
+        n = self.config.n_rec
         steps, members, batch = drive.shape[:3]
-        d = torch.baddbmm(self._bias(params)[:, None, :],
+        h_prev = torch.cat([x0[None, ..., :n], hs[:-1]])
+        w_in, w_rec = params["W_in"][:, :3 * n], params["W_rec"][:, :3 * n]
+        d = torch.baddbmm(self._bias(params)[:, None, :3 * n],
                           drive.transpose(0, 1).reshape(members, -1, drive.shape[-1]),
-                          params["W_in"].transpose(1, 2))
+                          w_in.transpose(1, 2))
         pre = torch.baddbmm(d, h_prev.transpose(0, 1).reshape(members, -1, n),
-                            params["W_rec"].transpose(1, 2))
-        s = torch.sigmoid(pre).reshape(members, steps, batch, 4 * n).transpose(0, 1)
-        g = torch.tanh(pre[..., 2 * n:3 * n]).reshape(members, steps, batch, n).transpose(0, 1)
-        c, cs = c0, []
+                            w_rec.transpose(1, 2)).reshape(members, steps, batch, 3 * n)
+        s = torch.sigmoid(pre[..., :2 * n]).transpose(0, 1)
+        g = torch.tanh(pre[..., 2 * n:]).transpose(0, 1)
+        c, cs = x0[..., n:], []
         for t in range(steps):
-            c = torch.addcmul(s[t, ..., n:2 * n] * c, s[t, ..., :n], g[t])
+            c = torch.addcmul(s[t, ..., n:] * c, s[t, ..., :n], g[t])
             cs.append(c)
-        return torch.cat([hs, torch.stack(cs)], -1), hs
+        return torch.stack(cs)
 
     def _gate_jacobians(self, params: Params, x: Tensor, u: Tensor,
                         weight: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
