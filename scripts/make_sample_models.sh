@@ -33,6 +33,8 @@ rnntool fixedpoints flipflop_3bit --inputs zeros "${compact[@]}"
 
 bash scripts/sample_models_ibl.sh "$jobs"   # the closed-loop IBL agents (Schaeffer et al. 2020)
 
+bash scripts/sample_models_system_a.sh
+
 cat > $out/groups.txt <<'GROUPS'
 # Learning rule comparison of McMahan et al. 2021 (CDI, N = 2, -v 0.5): four seeds per rule.
 BPTT bptt_0050 bptt_0051 bptt_0052 bptt_0053
