@@ -96,8 +96,41 @@ def run_linear(data: list[np.ndarray], pairs: int, metrics: tuple[str, ...] = ("
         t_ref = (time.perf_counter() - start) / pairs * len(all_pairs)
         err = max(abs(v - fast[i, j]) for v, (i, j) in zip(ref, chosen))
         print(f"  {name:10s}: fast matrix {t_fast:7.3f} s; reference {t_ref:7.3f} s (timed on "
-              f"{pairs} pairs, extrapolated) -> {t_ref / t_fast:5.1f}x faster; "
-              f"max |reference - fast| {err:.1e}", flush=True)
+              f"{pairs} pairs, extrapolated) -> {t_ref / t_fast:5.1f}x faster (target >= 10x: "
+              f"{'met' if t_ref >= 10 * t_fast else 'NOT met'}); max |reference - fast| {err:.1e}",
+              flush=True)
+        print(f"  {'':10s}  {floor(name, data, t_ref)}", flush=True)
+
+
+def floor(name: str, data: list[np.ndarray], t_ref: float) -> str:
+    """Where the limit is, in FLOPs and in measured kernels, for equal-shape models.
+
+    CKA: the Gram route costs ~K·S²·N (tiles on and above the diagonal) + K²·S² multiply-adds
+    against Kornblith's 3·S·N² per pair (XᵀY, XᵀX, YᵀY): a FLOP ratio, at equal GEMM speed,
+    of the best this route can give. Procrustes: the nuclear norm of XᵀY needs that
+    S·N² product and the singular values of an N × N matrix per pair; those two kernels,
+    timed alone for every pair, are the floor (netrep adds the singular vectors and two
+    rotations X U, Y V).
+    """
+    k, (s, n) = len(data), data[0].shape
+    pairs = k * (k - 1) // 2
+    if name == "cka":
+        edges = -(-s // 500)
+        share = (edges * (edges + 1) / 2) / edges ** 2
+        fast = 2 * share * (k * s * s * n + k * k * s * s)
+        ref = pairs * 3 * 2 * s * n * n
+        return (f"FLOPs: fast {fast / 1e9:.0f} G, reference {ref / 1e9:.0f} G -> at most "
+                f"{ref / fast:.1f}x at equal GEMM speed")
+    z = np.stack([x - x.mean(0) for x in data])
+    start = time.perf_counter()
+    cross = [z[i].T @ z[i + 1:] for i in range(k - 1)]
+    t_gemm = time.perf_counter() - start
+    start = time.perf_counter()
+    for c in cross:
+        np.linalg.svd(c, compute_uv=False)
+    t_svd = time.perf_counter() - start
+    return (f"floor: all {pairs} cross products {t_gemm:.3f} s + their singular values "
+            f"{t_svd:.3f} s = {t_gemm + t_svd:.3f} s -> at most {t_ref / (t_gemm + t_svd):.1f}x")
 
 
 def run(n_rec: int, models: int, pairs: int, workers: int,

@@ -86,7 +86,8 @@ def _q_and_grad(system: MapSystem, x: torch.Tensor, u: torch.Tensor
 def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
             lr_init: float = 1.0, tol_q: float = 1e-12, tol_dq: float = 1e-20,
             growth: float = 1.2, newton: MapSystem | None = None, root_tol: float = 1e-10,
-            check_iters: int = 4, first_check: int = 8, compact_every: int = 25) -> Descent:
+            check_iters: int = 4, first_check: int = 8, compact_every: int = 25,
+            stall_ratio: float = 0.5) -> Descent:
     """Minimise q for all points at once with monotone per-point Adam (see module doc).
 
     A point stops when q < ``tol_q``, when an accepted step lowers q by less than
@@ -94,7 +95,12 @@ def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
     1e-12·``lr_init``, or when it is handed to Newton (when ``newton``, the same map in
     float64, is given: at iterations ``first_check``·(2^k − 1), k ≥ 1, every live point gets
     ``check_iters`` steps of :func:`newton_polish`, and those that reach ``root_tol`` leave
-    with their root). Finished points leave the batch every ``compact_every`` iterations.
+    with their root). With ``newton``, a point whose q has not fallen below ``stall_ratio``
+    × its q at the previous check (an interval as long as all before it) stops too: it sits
+    at a minimum of q that is no root, or on a slow manifold — a slow point, which only
+    the descent alone (``newton=None``, the approximate mode) keeps refining. On a chaotic
+    network such starts are common and would otherwise run to ``max_iters``. Finished
+    points leave the batch every ``compact_every`` iterations.
     """
     b1, b2, eps = 0.9, 0.999, 1e-8
     out = x.detach().clone()
@@ -106,6 +112,7 @@ def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
     t = torch.ones_like(q)
     lr = torch.full_like(q, lr_init)
     live = q >= tol_q
+    q_check = torch.full_like(q, float("inf"))
     checks = {first_check * (2 ** k - 1) for k in range(1, 24)} if newton is not None else set()
     iters = 0
     for it in range(1, max_iters + 1):
@@ -120,6 +127,8 @@ def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
                 xa[good] = torch.from_numpy(tried.x[ok]).to(xa)
                 live[good] = False
                 handed[rows[good].cpu().numpy()] = True
+            live &= ~(q > stall_ratio * q_check)
+            q_check = q.clone()
         direction = (m / (1 - b1 ** t)[:, None]) / ((v / (1 - b2 ** t)[:, None]).sqrt() + eps)
         trial = xa - (lr * live)[:, None] * direction
         q_new, g_new = _q_and_grad(system, trial, ua)
@@ -144,8 +153,8 @@ def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
             out[rows] = xa.detach()
             if not bool(live.any()):
                 break
-            rows, xa, ua, q, g, m, v, t, lr, live = (
-                a[live] for a in (rows, xa, ua, q, g, m, v, t, lr, live))
+            rows, xa, ua, q, g, m, v, t, lr, live, q_check = (
+                a[live] for a in (rows, xa, ua, q, g, m, v, t, lr, live, q_check))
     with torch.no_grad():
         r = system.step(out, u) - out
     return Descent(out, 0.5 * (r * r).sum(-1), handed, iters)

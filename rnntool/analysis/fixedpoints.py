@@ -58,8 +58,10 @@ class FinderSettings:
         method: ``exact`` (Newton-polished roots, the default) or ``approx`` (the descent
             alone, for slow points).
         n_inits: initial states in all, shared evenly among the inputs (at least 16 each).
-        init_from: ``trajectories`` (states visited on task trials, plus Gaussian noise of
-            std ``noise_scale``), ``box`` (uniform in [−box_scale, box_scale]^N) or ``both``.
+        init_from: ``trajectories`` (states visited on task trials — the cell's whole
+            state, an LSTM's (h, c) — plus Gaussian noise of std ``noise_scale`` × each state
+            component's spread over the visited states, kept within the range it visits),
+            ``box`` (uniform in [−box_scale, box_scale]^S) or ``both``.
         trajectory_trials: task trials simulated to sample visited states.
         tol_q, tol_dq, max_iters, lr_init: Adam's stopping rule and (largest) step size.
         root_tol: largest max|F(x) − x| of an exact fixed point (float64).
