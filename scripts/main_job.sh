@@ -14,6 +14,8 @@ rnntool evaluate bptt_0050 ga_0050 ff_0050 hebb_0050 --keep
 rnntool fixedpoints bptt_0050 --mode sparse --keep
 rnntool fixedpoints bptt_0050 --mode large --method exact --keep
 rnntool plot bptt_0050 flipflop_3bit ibl_50 ibl_2u --out figures
+# the engellab MemoryAntiNumber network: its traced delay and recall line attractors in 3-D
+rnntool plot man_1 --kind trials --kind attractor-map --dims 3 --out figures
 rnntool svcca models/groups.txt
 rnntool topology models/groups.txt
 rnntool plot models/groups.svcca.h5 models/groups.topology.h5 --out figures

@@ -33,9 +33,12 @@ rnntool fixedpoints flipflop_3bit --inputs zeros "${compact[@]}"
 
 bash scripts/sample_models_ibl.sh "$jobs"   # the closed-loop IBL agents (Schaeffer et al. 2020)
 
+bash scripts/sample_models_system_a.sh
+
 cat > $out/groups.txt <<'GROUPS'
 # Learning rule comparison of McMahan et al. 2021 (CDI, N = 2, -v 0.5): four seeds per rule.
 BPTT bptt_0050 bptt_0051 bptt_0052 bptt_0053
 GA ga_0050 ga_0051 ga_0052 ga_0053
 GROUPS
+bash scripts/sample_models_tasks.sh "$out"   # the multitask and engellab task suites (docs/tasks.md)
 ls -l $out

@@ -23,6 +23,18 @@ def run_cli(*args: str, cwd: Path | None = None, stdin: str | None = None,
                           capture_output=True, text=True, env=full_env, timeout=300)
 
 
+def invoke(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process (as ``main`` does for the console script): exit code, stdout
+    and stderr."""
+    from rnntool.cli.main import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
 @pytest.fixture(scope="session")
 def trained_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BPTT CDI model trained through the CLI (shared by several tests)."""

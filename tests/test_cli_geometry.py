@@ -7,24 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import invoke
 
-from rnntool.analysis.geometry import GeometrySettings, geometry
-from rnntool.cli.main import main
+from rnntool.analysis.geometry import GeometrySettings, geometry, memory_trajectories
+from rnntool.models import load_model
 from rnntool.network import Network
 from rnntool.rules import get_rule
-from rnntool.storage import write_model
+from rnntool.storage import read_group, write_model
 from rnntool.storage.model_file import ModelRecord
 from rnntool.storage.population_file import read_population
 from rnntool.tasks import make_task
 from rnntool.training import network_for
-
-
-def invoke(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +93,46 @@ def test_models_of_other_tasks_are_refused(ensemble: tuple[Path, Network],
     code, out, err = invoke(capsys, "geometry", str(bad))
     assert code == 2 and "needs a model of the duration task" in err and not out
     assert not (folder / "mixed.groups.geometry.h5").exists()
+
+
+def test_evaluate_stores_precision_per_duration_with_error_bars(
+        ensemble: tuple[Path, Network], capsys: pytest.CaptureFixture) -> None:
+    groups, _ = ensemble
+    model = groups.with_name("sa_s1.h5")
+    code, out, err = invoke(capsys, "evaluate", str(model), "--trials", "6", "--overwrite")
+    assert code == 0, err
+    assert Path(out.strip()) == model
+    stored = read_group(model, "evaluation")["precision"]
+    assert stored["durations_ms"].tolist() == [50.0, 150.0, 300.0]
+    assert stored["extrapolation"].tolist() == [False, False, True]
+    assert stored["mse"].shape == stored["sem"].shape == (3,) and (stored["sem"] > 0).all()
+    assert stored["mean_mse"] == pytest.approx(stored["mse"].mean())
+    assert stored["trials_per_duration"] == 6
+    assert "precision per duration" in err and "extrapolation" in err
+
+
+def test_pca_plot_projects_durations_on_the_memory_pcs(
+        ensemble: tuple[Path, Network], capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    groups, net = ensemble
+    traj = memory_trajectories(net.member(1), make_task("duration", dt=50.0), (50.0, 150.0, 250.0))
+    assert traj["projections"].shape == (3, 140, 2) and traj["outputs"].shape == (3, 140)
+    assert np.all(traj["variance_ratio"] > 0) and traj["variance_ratio"].sum() <= 1 + 1e-12
+    before = traj["time_ms"] < 3000.0  # nothing differs before the common onset
+    assert np.allclose(traj["projections"][0, before], traj["projections"][2, before])
+    assert not np.allclose(traj["projections"][0, -1], traj["projections"][2, -1])
+    code, out, err = invoke(capsys, "plot", str(groups.with_name("sa_s1.h5")), "--kind", "pca",
+                            "--out", str(tmp_path))
+    assert code == 0, err
+    assert [Path(p).name for p in out.split()] == ["sa_s1.pca.png"]
+    assert (tmp_path / "sa_s1.pca.png").stat().st_size > 10_000
+
+
+def test_train_takes_the_time_step_as_dt(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, err = invoke(capsys, "train", "sa_dt", "--task", "duration", "--dt", "50",
+                            "--n-rec", "6", "--max-iters", "1", "--validation-trials", "20",
+                            "--models-dir", str(tmp_path), "-q")
+    assert code == 0, err
+    model = load_model(Path(out.strip()))
+    assert model.task.dt == 50.0 and model.network.config.alpha == pytest.approx(0.5)
+    code, out, err = invoke(capsys, "train", "cdi_dt", "--dt", "10", "--models-dir", str(tmp_path))
+    assert code == 2 and "takes no setting(s) dt" in err and not out

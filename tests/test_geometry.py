@@ -8,7 +8,8 @@ import torch
 
 from rnntool.analysis.geometry import (GeometrySettings, covariance, ensemble_correlations,
                                        geometry, leading_components, participation_ratio,
-                                       spectrum, vector_participation_ratio)
+                                       plateau_outputs, precision, spectrum,
+                                       vector_participation_ratio)
 from rnntool.errors import ConfigError
 from rnntool.network import Network
 from rnntool.rules import get_rule
@@ -85,6 +86,32 @@ def test_geometry_measures_every_member_without_touching_the_network() -> None:
     assert alone["mse"][0] == pytest.approx(out["mse"][2], rel=1e-5)
     again = geometry(net, task, settings)
     assert np.array_equal(again["mse"], out["mse"])
+
+
+@pytest.mark.parametrize("budget", [1, 3 * 5 * 20 * 7, 10 ** 9])
+def test_plateau_errors_in_time_blocks_equal_one_whole_simulation(budget: int) -> None:
+    net, task = _ensemble(3)
+    net = net.with_config(dtype="float64")
+    batch = task.precision_trials(150.0, 5, torch.Generator().manual_seed(2))
+    report = int(round(task.report_ms / task.dt))
+    squared, level = plateau_outputs(net, batch.inputs, batch.targets, report, budget)
+    out = net.simulate(batch.inputs, net.initial_state(5, std=0.0)).outputs[..., report:, 0]
+    want = ((out - batch.targets[None, :, report:, 0].double()) ** 2).mean(-1)
+    torch.testing.assert_close(squared, want, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(level, out.mean(-1), rtol=1e-12, atol=1e-14)
+
+
+def test_precision_reports_the_remembered_duration_of_a_perfect_plateau() -> None:
+    """A network whose output is exactly the target has zero error and remembers d."""
+    net, task = _ensemble(2)
+    net.params["W_out"].zero_()
+    net.params["b_out"][:] = task.slope * 150.0
+    p = precision(net.with_config(dtype="float64"), task, (150.0, 300.0), 4,
+                  torch.Generator().manual_seed(0))
+    assert np.allclose(p["mse"][:, 0], 0.0, atol=1e-20) and np.allclose(p["sem"][:, 0], 0.0)
+    assert np.allclose(p["remembered_ms"], 150.0) and np.allclose(p["remembered_sd_ms"], 0.0)
+    assert np.allclose(p["mse"][:, 1], (task.slope * 150.0) ** 2)
+    assert p["extrapolation"].tolist() == [False, True]
 
 
 def test_ensemble_correlations_are_pearson() -> None:

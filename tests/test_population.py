@@ -9,9 +9,8 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import invoke, run_cli
 from rnntool.analysis.fixedpoints import FinderSettings, find_and_store
-from rnntool.cli.main import main
 from rnntool.plotting.population import plot_population_file
 from rnntool.rules import BPTT
 from rnntool.storage import write_model
@@ -21,15 +20,6 @@ from rnntool.tasks import make_task
 from rnntool.training import TrainSettings, network_for, train
 
 PRESETS = {"mcm": "mcmahan", "rnn": "ctrnn"}
-
-
-def invoke(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process (as ``main`` does for the console script)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import torch
 
 from rnntool.engine.metrics import metric_values
 from rnntool.engine.validation import output_trace
+from rnntool.analysis.geometry import duration_evaluation
 from rnntool.analysis.task_scores import task_evaluation
 from rnntool.network.ctrnn import CTRNN
 from rnntool.rules.base import decision_outputs
@@ -39,6 +40,7 @@ def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[
     metrics = {k: float(v[0]) for k, v in metric_values(task.metric_sums(trace, batch)).items()}
     result: dict[str, Any] = {"seed": int(seed), "trials": int(trials), "metrics": metrics,
                               "primary_metric": task.primary}
+    result.update(duration_evaluation(net, task, gen, trials))
     if not task.has_correct_answer:
         return result
     outputs = trace[0]

@@ -154,30 +154,75 @@ def _chunks(net: Network, budget: int, per_member: int) -> list[Network]:
 
 
 @torch.no_grad()
+def plateau_outputs(net: Network, inputs: Tensor, targets: Tensor, report: int,
+                    budget: int = 50_000_000) -> tuple[Tensor, Tensor]:
+    """Per member and trial, the mean squared error and the mean output over the steps from
+    ``report`` on, (K, B) each, from x(0) = x0 without noise.
+
+    The trials run in blocks of steps sized so that a block holds at most ``budget`` floats,
+    carrying the state between blocks: thousands of 7 s trials at dt = 1 ms never hold a
+    (K, B, T, N) tensor, and all members still advance together.
+    """
+    members, trials, steps = net.members, inputs.shape[0], inputs.shape[1]
+    block = max(1, budget // (members * trials * net.state_size))
+    x = net.initial_state(trials, std=0.0)
+    squared = torch.zeros(members, trials, dtype=torch.float64)
+    level = torch.zeros_like(squared)
+    for start in range(0, steps, block):
+        stop = min(start + block, steps)
+        xs, rs = net.unroll(x, net.drive(inputs[:, start:stop]))
+        x = xs[-1].contiguous()
+        first = max(report, start) - start
+        if start + first >= stop:
+            continue
+        out = net.output(xs[first:].transpose(0, 1), rs[first:].transpose(0, 1))[..., 0]
+        target = targets[None, :, start + first:stop, 0].transpose(1, 2).to(out)
+        squared += ((out - target) ** 2).sum(1).double().cpu()
+        level += out.sum(1).double().cpu()
+    return squared / (steps - report), level / (steps - report)
+
+
+@torch.no_grad()
 def precision(net: Network, task: Duration, durations_ms: Sequence[float], trials: int,
               generator: torch.Generator, budget: int = 50_000_000) -> dict[str, np.ndarray]:
     """Plateau MSE per member and duration over ``trials`` trials: mean, standard error and
-    whether each duration extrapolates beyond the training range.
+    whether each duration extrapolates beyond the training range, with the duration the
+    plateau reports (mean output / slope) and its spread across trials.
 
-    Returns ``mse`` and ``sem`` (K, D), ``extrapolation`` (D,) and ``precision`` (K,), the
-    mean over the durations (lower is better).
+    Returns ``mse``, ``sem``, ``remembered_ms`` and ``remembered_sd_ms`` (K, D),
+    ``extrapolation`` (D,) and ``precision`` (K,), the mean MSE over the durations (lower
+    is better).
     """
     report = int(round(task.report_ms / task.dt))
-    per_trial = []
+    errors, levels = [], []
     for d in durations_ms:
         batch = task.precision_trials(d, trials, generator)
-        errors = []
-        for part in _chunks(net, budget, trials * task.n_steps * net.state_size):
-            x0 = part.initial_state(trials, std=0.0)
-            _, out = _rates_and_outputs(part, batch.inputs, x0)
-            err = (out[:, :, report:, 0] - batch.targets[None, :, report:, 0].to(out)) ** 2
-            errors.append(err.double().mean(-1).cpu())
-        per_trial.append(torch.cat(errors))  # (K, trials)
-    e = torch.stack(per_trial, 1)  # (K, D, trials)
+        e, level = plateau_outputs(net, batch.inputs, batch.targets, report, budget)
+        errors.append(e)
+        levels.append(level)
+    e, remembered = torch.stack(errors, 1), torch.stack(levels, 1)  # (K, D, trials)
+    if task.slope > 0:
+        remembered = remembered / task.slope
     mse = e.mean(-1)
-    sem = e.std(-1) / trials ** 0.5
-    return {"mse": mse.numpy(), "sem": sem.numpy(), "precision": mse.mean(-1).numpy(),
+    return {"mse": mse.numpy(), "sem": (e.std(-1) / trials ** 0.5).numpy(),
+            "precision": mse.mean(-1).numpy(), "remembered_ms": remembered.mean(-1).numpy(),
+            "remembered_sd_ms": remembered.std(-1).numpy(),
             "extrapolation": np.array([task.extrapolates(d) for d in durations_ms])}
+
+
+def duration_evaluation(net: Network, task: Any, generator: torch.Generator, trials: int
+                        ) -> dict[str, Any]:
+    """What ``rnntool evaluate`` adds for the duration task: precision per evaluated duration
+    (50, 150, 300 ms; 300 ms extrapolates) over ``trials`` trials each, member 0, simulated
+    in float64 as :func:`geometry` does ({} for other tasks)."""
+    if not isinstance(task, Duration):
+        return {}
+    net = net.member(0).with_config(dtype="float64")
+    p = precision(net, task, EVALUATION_DURATIONS_MS, trials, generator)
+    per_duration = {k: p[k][0] for k in ("mse", "sem", "remembered_ms", "remembered_sd_ms")}
+    return {"precision": {"durations_ms": np.array(EVALUATION_DURATIONS_MS), **per_duration,
+                          "extrapolation": p["extrapolation"], "mean_mse": float(p["precision"][0]),
+                          "trials_per_duration": int(trials)}}
 
 
 @torch.no_grad()
@@ -271,3 +316,41 @@ def ensemble_correlations(measures: Mapping[str, np.ndarray],
         r, p = stats.pearsonr(values, precision_values)
         out[name] = (float(r), float(p))
     return out
+
+
+#: Durations (ms) whose trajectories ``rnntool plot --kind pca`` draws for duration models.
+TRAJECTORY_DURATIONS_MS = (50.0, 100.0, 150.0, 200.0, 250.0, 300.0)
+
+
+@torch.no_grad()
+def memory_trajectories(net: Network, task: Duration,
+                        durations_ms: Sequence[float] = TRAJECTORY_DURATIONS_MS,
+                        dims: int = 2) -> dict[str, np.ndarray]:
+    """Member 0's rate trajectories of one trial per duration (onset ``task.onset_ms``, no
+    noise, x(0) = x0, float64) projected on the memory-period PCs of those trials: the
+    leading ``dims`` eigenvectors of the covariance over the memory window (``report_ms`` to
+    the end) averaged over the trials, as :func:`memory_pca` computes them. Projections are
+    of r − r̄, with r̄ the mean rate over every trial's memory window, so both the dynamics
+    within a trial and the offsets between durations show.
+
+    Returns ``time_ms`` (T,, the step's time as the task's targets count it),
+    ``projections`` (D, T, dims), ``variance_ratio`` (dims,) of
+    the averaged spectrum, ``outputs`` and ``targets`` (D, T), ``durations_ms`` (D,) and
+    the window ``onset_ms``/``report_ms``.
+    """
+    net = net.member(0).with_config(dtype="float64")
+    d = torch.tensor([float(x) for x in durations_ms], dtype=torch.float64)
+    batch = task.trials(torch.full_like(d, task.onset_ms), d)
+    report = int(round(task.report_ms / task.dt))
+    traj = net.simulate(batch.inputs, net.initial_state(len(d), std=0.0))
+    rates = traj.rates[0]  # (D, T, N)
+    lam, vec = spectrum(covariance(rates[:, report:]).mean(0, keepdim=True))
+    axes = torch.from_numpy(vec[0][:, :dims])
+    centre = rates[:, report:].reshape(-1, rates.shape[-1]).mean(0)
+    steps = rates.shape[1]
+    return {"time_ms": np.arange(steps) * task.dt, "durations_ms": d.numpy(),
+            "projections": ((rates - centre) @ axes).numpy(),
+            "variance_ratio": lam[0, :dims] / lam[0].sum(),
+            "outputs": traj.outputs[0, :, :, 0].numpy(),
+            "targets": batch.targets[:, :, 0].double().numpy(),
+            "onset_ms": np.float64(task.onset_ms), "report_ms": np.float64(task.report_ms)}

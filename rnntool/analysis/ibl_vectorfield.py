@@ -41,6 +41,8 @@ INPUT_SET = "ibl-conditions"
 #: (L, R, feedback) of the six canonical conditions of Schaeffer et al. (2020).
 IBL_CONDITIONS = np.array([[1.2, 0.2, -0.05], [0.2, 0.2, -0.05], [0.2, 1.2, -0.05],
                            [0.0, 0.0, -1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+#: Roots of one condition closer than this (in the network's state) are the same root.
+DUPLICATE_TOL = 1e-8
 CONDITION_LABELS = ["strong left", "equal evidence", "strong right", "negative feedback",
                     "blank", "positive feedback"]
 
@@ -182,15 +184,21 @@ class RecordedSessions:
 def find_condition_points(network: Any, rows: dict[str, np.ndarray], conditions: np.ndarray,
                           labels: list[str], settings: Any = None) -> Any:
     """Fixed points of the agent under each condition by rnntool's finder, seeded from the
-    recorded sessions; a :class:`rnntool.analysis.fixedpoints.FixedPoints`."""
-    from rnntool.analysis.fixedpoints import FinderSettings, find_fixed_points, result_key
+    recorded sessions; a :class:`rnntool.analysis.fixedpoints.FixedPoints`. Roots closer
+    than :data:`DUPLICATE_TOL` are one point (the finder can return a root several times,
+    its copies differing by rounding only)."""
+    from rnntool.analysis.fixedpoints import (FinderSettings, find_fixed_points, result_key,
+                                              unique_points)
 
     task = RecordedSessions(rows)
     settings = settings or FinderSettings(seed=0)
     settings = replace(settings, trajectory_trials=min(settings.trajectory_trials,
                                                        len(task.inputs)))
-    return find_fixed_points(network, conditions, task, settings, labels,
-                             result_key(INPUT_SET, settings.method))
+    points = find_fixed_points(network, conditions, task, settings, labels,
+                               result_key(INPUT_SET, settings.method))
+    keep = np.zeros(len(points), bool)
+    keep[unique_points(points.x, points.u, points.q, DUPLICATE_TOL)] = True
+    return points.select(keep)
 
 
 # basins ------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from rnntool.cli.options import SEED, count
 @click.command("evaluate")
 @click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
 @click.option("--trials", type=count(10**7), default=2000, show_default=True,
-              help="Test trials, and trials per point of each psychometric curve.")
+              help="Test trials, trials per point of each psychometric curve, and trials "
+                   "per duration of the duration task's precision.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Seed of the test set; the default gives every model the same test trials "
                    "(the library's evaluate() uses the same default).")
@@ -83,12 +84,14 @@ def command(models: tuple[str, ...], trials: int, seed: int, sessions: int, bloc
 def _show(name: str, result: dict) -> None:
     from rich.table import Table
 
+    from rnntool.cli.geometry import show_precision
     from rnntool.cli.task_reports import show_per_task
 
     metrics = ", ".join(f"{k} {v:.4g}" for k, v in result["metrics"].items())
     scored = f" ({result['scored_trials']} scored trials)" if "scored_trials" in result else ""
     stderr.print(f"[bold]{name}[/]: {metrics}{scored}")
     show_per_task(name, result)
+    show_precision(name, result)
     if "psychometric" not in result:
         return
     psy = result["psychometric"]

@@ -94,3 +94,23 @@ def _show(summary: dict) -> None:
         stderr.print(name + ": " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
     for name, (r, p) in summary["correlations"].items():
         stderr.print(f"{name} vs precision: r = {r:.3f}, p = {p:.3g}")
+
+
+def show_precision(name: str, result: dict) -> None:
+    """evaluate's table of the duration task's precision per duration (stderr)."""
+    p = result.get("precision")
+    if not p:
+        return
+    from rich.table import Table
+
+    from rnntool.cli.common import stderr
+
+    table = Table(title=f"{name}: precision per duration ({p['trials_per_duration']} trials each, "
+                        f"plateau MSE ± s.e.)")
+    for col in ("duration (ms)", "MSE", "± s.e.", "remembered (ms)", "sd (ms)", ""):
+        table.add_column(col, justify="right")
+    for i, d in enumerate(p["durations_ms"]):
+        table.add_row(f"{d:g}", f"{p['mse'][i]:.4g}", f"{p['sem'][i]:.2g}",
+                      f"{p['remembered_ms'][i]:.1f}", f"{p['remembered_sd_ms'][i]:.1f}",
+                      "extrapolation" if p["extrapolation"][i] else "")
+    stderr.print(table)

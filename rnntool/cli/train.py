@@ -74,6 +74,9 @@ class _RuleOptionsHelp(click.Command):
                    "original program's name for it).")
 @click.option("--bits", type=count(1024), default=None, show_default="3",
               help="Number of bits of the flipflop task.")
+@click.option("--dt", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MS",
+              help="Time step in ms of tasks timed in ms (duration: 1 as the original, 10 "
+                   "for a laptop; α = dt/τ follows).")
 @click.option("--task-opt", multiple=True, metavar="KEY=VALUE",
               help="Any other task setting, e.g. --task-opt steps=300.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
@@ -147,7 +150,7 @@ class _RuleOptionsHelp(click.Command):
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
             rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
-            task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
+            dt: float | None, task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, cell: str | None, dale: float | None,
@@ -193,7 +196,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         from rnntool.cli.train_env import train_environment
 
         unsupported = {"--rule": rule, "--N": contexts, "-v": noise_std, "-m": coherence_max,
-                       "--bits": bits, "--preset": preset, "--phi": phi, "--readout": readout,
+                       "--bits": bits, "--dt": dt, "--preset": preset, "--phi": phi, "--readout": readout,
                        "--alpha": alpha, "--noise-in": noise_in, "--noise-rec": noise_rec,
                        "--init": init, "--g": g, "--train": trainable, "--dtype": dtype,
                        "--stop": stop_specs or None, "--stop-threshold": stop_threshold,
@@ -208,7 +211,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
         task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")
     task_settings = {"noise_std": noise_std, "coherence_max": coherence_max, "bits": bits,
-                     **task_opts}
+                     "dt": dt, **task_opts}
     if contexts is not None:
         if task_name != "cdi":
             raise click.UsageError("--N applies to the cdi task only")

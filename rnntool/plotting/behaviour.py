@@ -7,7 +7,8 @@ import numpy as np
 import torch
 
 from rnntool.models import Model
-from rnntool.plotting.task_view import condition_text, input_names, trial_classes
+from rnntool.plotting.task_view import (condition_text, example_pool, input_names, trial_end,
+                                        trial_keys)
 from rnntool.seeding import Seeds
 from rnntool.tasks.base import Batch
 
@@ -15,12 +16,10 @@ from rnntool.tasks.base import Batch
 def example_trials(model: Model, trials: int, gen: torch.Generator) -> Batch:
     """``trials`` seeded trials with as many different conditions as possible (context and
     target sign, or final bit pattern): the first trial of each condition, in a pool of 64."""
-    pool = model.task.sample(64, gen)
-    classes, _ = trial_classes(pool)
-    context = pool.conditions.get("context")
-    key = classes * 1000 + (context.numpy() if context is not None else 0)
+    pool = example_pool(model.task, gen)
+    key = trial_keys(pool)
     first = [int(np.flatnonzero(key == k)[0]) for k in dict.fromkeys(key.tolist())]
-    chosen = (first + [i for i in range(64) if i not in first])[:trials]
+    chosen = (first + [i for i in range(len(pool)) if i not in first])[:trials]
     return pool.subset(torch.tensor(chosen))
 
 
@@ -50,11 +49,17 @@ def trials_figure(model: Model, trials: int = 3) -> plt.Figure:
             right.plot(steps[scored], targets[i, scored, c], ls="", marker="o", ms=2.5,
                        color=out_colours[c], alpha=0.6,
                        label=f"target {c}" if out.shape[2] > 1 else "target")
+        end = trial_end(batch, i)
+        if end is not None:
+            for ax in (left, right):
+                ax.axvspan(end - 0.5, steps[-1], color="0.92", zorder=0)
         left.set_ylabel("input")
         right.set_ylabel("output")
         left.set_title(f"trial {i + 1}: {condition_text(model.task, batch, i)}", fontsize=9,
                        loc="left")
-    axes[0, 1].set_title("outputs (lines) and targets where scored (dots)", fontsize=9)
+    padded = any(trial_end(batch, i) is not None for i in range(trials))
+    axes[0, 1].set_title("outputs (lines) and targets where scored (dots)"
+                         + ("; grey: after the trial's end" if padded else ""), fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("time step" if net.cell.alpha is None else f"time step (α = {net.cell.alpha:g})")
     axes[0, 0].legend(fontsize=7, ncol=2, loc="best")

@@ -14,11 +14,13 @@ from rnntool.errors import ConfigError
 from rnntool.models import Model, load_model
 from rnntool.plotting.behaviour import loss_figure, psychometric_figure, trials_figure
 from rnntool.plotting.dynamics import eigen_figure, pca_figure
+from rnntool.plotting.geometry import duration_pca
 from rnntool.plotting.ibl import stored_behaviour_figure
 from rnntool.plotting.ibl_dynamics import WHY as IBL_WHY, ibl_draw, ibl_kinds
 from rnntool.plotting.kinds import FORMATS, MODEL_KINDS
 from rnntool.plotting.style import save
 from rnntool.plotting.task_kinds import WHY, task_draw, task_kinds
+from rnntool.tasks.duration import Duration
 
 KINDS = MODEL_KINDS
 
@@ -67,7 +69,8 @@ def drawers(model: Model, key: str | None = None, dims: int = 2
     path = model.path
     points = load_fixed_points(path, key) if fixed_point_keys(path) or key else None
     return {"trials": lambda: trials_figure(model),
-            "pca": lambda: pca_figure(model, points, dims),
+            "pca": lambda: (duration_pca(model, dims) if isinstance(model.task, Duration)
+                            else pca_figure(model, points, dims)),
             "eigen": lambda: eigen_figure(model, _require(points)),
             "loss": lambda: loss_figure(model),
             "psychometric": lambda: psychometric_figure(model),

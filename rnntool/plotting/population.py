@@ -11,9 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from rnntool.errors import ConfigError  # noqa: E402
 from rnntool.plotting.kinds import POPULATION_KINDS  # noqa: E402
-from rnntool.storage.atomic import atomic_path  # noqa: E402
+from rnntool.plotting.style import save_kinds  # noqa: E402
 from rnntool.storage.population_file import read_population  # noqa: E402
 
 KINDS = POPULATION_KINDS
@@ -27,22 +26,8 @@ def plot_population_file(path: Path, kinds: list[str] | None, out_dir: Path, fmt
         from rnntool.plotting.geometry import plot_geometry_file
 
         return plot_geometry_file(path, attrs, tree, kinds, out_dir, fmt)
-    kinds = list(KINDS) if not kinds else kinds
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown:
-        raise ConfigError(f"population files have no figure {unknown[0]!r} "
-                          f"(known: {', '.join(KINDS)})")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for kind in kinds:
-        fig = (_distance_figure if kind == "distances" else _mds_figure)(attrs, tree)
-        target = out_dir / f"{Path(path).stem}.{kind}.{fmt}"
-        with atomic_path(target) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
-        plt.close(fig)
-        written.append(target)
-    return written
+    return save_kinds(path, kinds, KINDS, "population files", out_dir, fmt,
+                      lambda kind: (_distance_figure if kind == "distances" else _mds_figure)(attrs, tree))
 
 
 def _group_order(tree: dict) -> tuple[np.ndarray, list[str], np.ndarray]:

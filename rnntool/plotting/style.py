@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable, Sequence
 
 import matplotlib
 
@@ -10,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from rnntool.errors import ConfigError  # noqa: E402
 from rnntool.storage import atomic_path  # noqa: E402
 
 #: Colour maps of the constant inputs of each cued context (shade = input value).
@@ -25,6 +27,20 @@ def save(fig: plt.Figure, target: Path, fmt: str) -> Path:
         fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return target
+
+
+def save_kinds(path: Path, kinds: Sequence[str] | None, known: Sequence[str], files: str,
+               out_dir: Path, fmt: str, draw: Callable[[str], plt.Figure]) -> list[Path]:
+    """Draw each requested figure kind of the file at ``path`` (default: all of ``known``)
+    with ``draw(kind)`` and save it as ``<out_dir>/<file stem>.<kind>.<fmt>``; an unknown
+    kind is refused, naming the ``files`` it is unknown for, before anything is drawn."""
+    kinds = list(known) if not kinds else list(kinds)
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise ConfigError(f"{files} have no figure {unknown[0]!r} (known: {', '.join(known)})")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [save(draw(kind), out_dir / f"{Path(path).stem}.{kind}.{fmt}", fmt) for kind in kinds]
 
 
 def class_colours(count: int) -> list:

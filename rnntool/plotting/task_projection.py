@@ -105,6 +105,6 @@ def attractor_map_figure(traces: list[tuple[str, Trace]], weights: dict[str, np.
         ax.set_zlabel(names[2] if len(names) > 2 else "", fontsize=9)
     ax.legend(fontsize=8, loc="best")
     if trajectories is not None:
-        ax.set_title("grey: example trials of the task's conditions", fontsize=9)
+        ax.set_title("grey: example trials of the task's conditions (with the network's noise)", fontsize=9)
     fig.suptitle(title)
     return fig

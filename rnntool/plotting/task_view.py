@@ -6,6 +6,7 @@ flip-flop, anything else)."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from rnntool.tasks.base import Batch, Task
 from rnntool.tasks.evidence import EvidenceTask
@@ -48,14 +49,75 @@ def condition_text(task: Task, batch: Batch, i: int) -> str:
         parts.append(f"coherence {signed}" + (" (per evidence channel)" if signs.size > 1 else ""))
         parts.append(f"target {float(c['target'][i]):+g}" if "target" in c else "")
         return ", ".join(p for p in parts if p)
-    final = np.sign(batch.targets[i, -1].numpy())
+    described = _condition_items(c, i)
+    if described:
+        return described
+    final = np.sign(final_targets(batch)[i])
     return "final target " + " ".join("+" if v > 0 else ("−" if v < 0 else "0") for v in final)
+
+
+def _condition_items(conditions: dict, i: int) -> str:
+    """``task delaygo, stimulus 2``: trial ``i``'s scalar conditions (timing records left
+    out; of a task list, the trial's own task's only)."""
+    items, prefix = [], ""
+    names = [k.split(".", 1)[0] for k in conditions if "." in k]
+    if "task" in conditions and names:
+        own = list(dict.fromkeys(names))[int(conditions["task"][i])]
+        items.append(f"task {own}")
+        prefix = own + "."
+    for key, value in conditions.items():
+        short = key[len(prefix):] if prefix and key.startswith(prefix) else (None if prefix else key)
+        if short is None or short in TIMING or key == "task" or value.dim() != 1:
+            continue
+        items.append(f"{short} {float(value[i]):g}")
+    return ", ".join(items)
+
+
+#: per-trial timing records of period-based tasks, not conditions
+TIMING = ("durations", "onsets", "length")
+
+
+def final_targets(batch: Batch) -> np.ndarray:
+    """Each trial's target at its last scored step (B, n_out): trials padded past their end
+    are judged by their own end, not by the padding."""
+    scored = batch.mask.sum(-1) > 0
+    steps = torch.arange(scored.shape[1])
+    last = torch.where(scored, steps, -1).max(1).values.clamp(min=0)
+    return batch.targets[torch.arange(len(batch)), last].numpy()
+
+
+def example_pool(task: Task, generator: torch.Generator) -> Batch:
+    """Trials to pick example trials from: a validation set covering every condition (and
+    every task of a list) where the task has one, else 64 fresh trials."""
+    if hasattr(task, "all_conditions") or hasattr(task, "tasks"):
+        return task.validation_batch(generator, 512)
+    return task.sample(64, generator)
+
+
+def trial_keys(batch: Batch) -> np.ndarray:
+    """A key per trial that differs between conditions worth showing apart: the final
+    target class, the cued context and the task of a list."""
+    classes, _ = trial_classes(batch)
+    key = classes.astype(np.int64) * 1000
+    for extra in ("context", "task"):
+        if extra in batch.conditions and batch.conditions[extra].dim() == 1:
+            key = key * 100 + batch.conditions[extra].numpy().astype(np.int64)
+    return key
+
+
+def trial_end(batch: Batch, i: int) -> int | None:
+    """Trial ``i``'s length in steps when shorter than the batch (padded), else None."""
+    # a task list records each task's lengths as NAME.length, zero in other tasks' trials
+    lengths = [v for k, v in batch.conditions.items()
+               if (k == "length" or k.endswith(".length")) and v.dim() == 1]
+    length = int(sum(int(v[i]) for v in lengths))
+    return length if 0 < length < batch.inputs.shape[1] else None
 
 
 def trial_classes(batch: Batch) -> tuple[np.ndarray, list[str]]:
     """Class index per trial and class labels, from the signs of the final targets: the
     decision (+/−) for one output, the pattern of bits for several."""
-    signs = np.sign(batch.targets[:, -1, :].numpy()).astype(int)
+    signs = np.sign(final_targets(batch)).astype(int)
     symbols = {1: "+", -1: "−", 0: "0"}
     patterns = sorted({tuple(r) for r in signs.tolist()}, reverse=True)
     lookup = {p: k for k, p in enumerate(patterns)}

@@ -15,6 +15,7 @@ TITLES = {"trials": "Example trials", "pca": "State trajectories and fixed point
           "eigen": "Fixed-point eigenvalues", "loss": "Training loss",
           "psychometric": "Psychometric curves", "behaviour": "Behaviour beside the Bayesian baselines",
           "psychometric-grid": "Psychometric grid (CDDM)", "attractors": "Traced attractors",
+          "attractor-map": "Attractors in the task projection",
           "sweep": "Fixed points along input sweeps",
           "statespace": "Task-aligned state space", "effects": "Effects of observations and feedback",
           "vectorfield": "Ideal vector fields and fixed points",

@@ -22,6 +22,10 @@ AGENT_COLUMNS = (("correct_per_trial", "acc/trial"), ("correct_per_action", "acc
                  ("action_taken_per_trial", "acted"), ("steps_per_trial", "steps/trial"),
                  ("feedback_per_step", "fb/step"), ("low_strength_concordant", "μ0 conc."),
                  ("low_strength_discordant", "μ0 disc."))
+AGENT_NAMES = {"network": "network", "bayesian_actor": "Bayesian actor",
+               "blockless_actor": "blockless actor", "exponential_actor": "exponential actor",
+               "bayesian_observer": "Bayesian observer (threshold)",
+               "observer_at_network_decisions": "observer at the network's decisions"}
 
 
 def write_report(path: str | os.PathLike, out: str | os.PathLike, key: str | None = None
@@ -210,8 +214,10 @@ def evaluation_page(model: Any) -> plt.Figure | None:
     ax.axis("off")
     metrics = ev.get("metrics")
     if isinstance(metrics, dict) and metrics and all(isinstance(v, dict) for v in metrics.values()):
-        rows = [[name.replace("_", " ")] + [f"{m[k]:.3f}" if k in m else "–" for k, _ in AGENT_COLUMNS]
-                for name, m in metrics.items()]
+        order = sorted(metrics, key=lambda n: n != "network")
+        rows = [[AGENT_NAMES.get(name, name)] + [f"{metrics[name][k]:.3f}" if k in metrics[name]
+                                                 else "–" for k, _ in AGENT_COLUMNS]
+                for name in order]
         header = ["agent"] + [h for _, h in AGENT_COLUMNS]
         settings = ev.get("settings", {})
         title = (f"Evaluation: {settings.get('sessions', '?')} sessions × "
@@ -225,11 +231,15 @@ def evaluation_page(model: Any) -> plt.Figure | None:
         rows = [[k.replace("_", " "), f"{_scalar(v):.4g}" if isinstance(_scalar(v), float) else str(v)]
                 for k, v in flat.items()]
         header = ["metric", "value"]
-        title = "Evaluation"
+        title = "Evaluation" + (f" on {ev['trials']} test trials (seed {ev['seed']})"
+                                if "trials" in ev and "seed" in ev else "")
     if not rows:
         plt.close(fig)
         return None
-    table = ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="center")
+    first = 0.34 if len(header) > 2 else 0.6
+    widths = [first] + [(1 - first) / (len(header) - 1)] * (len(header) - 1)
+    table = ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="center",
+                     colWidths=widths)
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     table.scale(1, 1.4)

@@ -1,0 +1,126 @@
+"""Seconds per training update of System A at full size, one model and the 20-member ensemble.
+
+Run: ``python benchmarks/bench_system_a.py [--members 20] [--updates 1] [--dt 1]``.
+
+Each update is exactly what ``rnntool train --task duration`` runs per iteration (BPTT
+rule of the task defaults: the ``system-a`` preset with N = 500, a batch of 32 trials of
+7000 ms at dt = 1 ms, i.e. T = 7000 steps, the task's loss, backward, Adam), timed after one
+warm-up update. The K-member ensemble shares its frozen G, so its step is ONE
+(K·B × N)·(N × N) product (:mod:`rnntool.network.shared_recurrence`); the same update with
+the generic K-product path (the members' G not declared shared) is timed too where it fits.
+
+Memory: one update holds about six (T, K·B, N) float32 tensors (drive, states, rates and
+their gradients), ~2.7 GB per member at T = 7000. Members are therefore run in the largest
+groups that fit ``--memory-gb`` (default: half the machine's available memory), one group
+after another; the ensemble's seconds per update is the sum over its groups and the group
+size is printed.
+
+FLOPs per member-update: 4·B·N²·T (the forward product and the backward product through
+the states; G is frozen, so no product for its gradient). Shares are of the float32 GEMM
+peak measured in the same run with the same thread count. The machine may be shared:
+compare ratios from one run only.
+
+Target (issue 11): report the numbers; the shared-G ensemble's GEMM share should exceed a
+single model's (its product has K·B rows instead of B).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import torch
+
+from rnntool.engine.losses import compute_loss
+from rnntool.network import Network
+from rnntool.rules import BPTT
+from rnntool.tasks import make_task
+from rnntool.training import network_for
+
+BYTES_PER_MEMBER_STEP = 6 * 4  # six float32 (T, B, N) tensors per member
+
+
+def gemm_peak(size: int = 2048, reps: int = 6) -> float:
+    """Best float32 GEMM rate in GFLOP/s over a few square products."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best = float("inf")
+    for _ in range(3):
+        a @ b
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            a @ b
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return 2 * size ** 3 / best / 1e9
+
+
+def available_gb() -> float:
+    with open("/proc/meminfo") as f:
+        info = {line.split(":")[0]: int(line.split()[1]) for line in f}
+    return info["MemAvailable"] / 2 ** 20
+
+
+def seconds_per_update(task, n: int, members: int, updates: int, shared: bool,
+                       warm_up: bool = False, seed: int = 1) -> float:
+    """Mean seconds of ``updates`` BPTT updates of a ``members``-member stack of N = ``n``."""
+    rule = BPTT.create(task)
+    cfg = network_for(BPTT, task, n)
+    if not shared:
+        cfg = cfg.with_(cell_options={})  # same G, but not declared shared: K products per step
+    net = Network.initialise(cfg, torch.Generator().manual_seed(seed))
+    net = Network(cfg, {k: v.expand(members, *v.shape[1:]).clone() for k, v in net.params.items()})
+    params = net.trainable_parameters()
+    optimiser = torch.optim.Adam(params, lr=rule.lr)
+    data = torch.Generator().manual_seed(seed)
+    times = []
+    for _ in range(updates + warm_up):
+        batch = task.sample(rule.batch_size, data)
+        t0 = time.perf_counter()
+        trajectory = net.simulate(batch.inputs, net.initial_state(rule.batch_size))
+        losses = compute_loss(rule.loss, task, trajectory.outputs, batch, rule.loss_reduction)
+        optimiser.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        optimiser.step()
+        del trajectory, losses
+        times.append(time.perf_counter() - t0)
+    return sum(times[int(warm_up):]) / updates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=20)
+    parser.add_argument("--updates", type=int, default=1, help="timed updates per stack")
+    parser.add_argument("--dt", type=float, default=1.0, help="ms per step (1: T = 7000)")
+    parser.add_argument("--n-rec", type=int, default=500)
+    parser.add_argument("--memory-gb", type=float, default=None)
+    args = parser.parse_args()
+    task = make_task("duration", dt=args.dt)
+    n, b, t = args.n_rec, BPTT.create(task).batch_size, task.n_steps
+    memory = args.memory_gb if args.memory_gb is not None else available_gb() / 2
+    per_member = BYTES_PER_MEMBER_STEP * t * b * n / 2 ** 30
+    group = max(1, min(args.members, int(memory // per_member)))
+    peak = gemm_peak()
+    flops = 4 * b * n * n * t / 1e9  # per member-update
+    print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} "
+          f"thread(s), OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}", flush=True)
+    print(f"System A update: N={n} B={b} T={t} (dt={args.dt:g} ms), {flops:.3g} GFLOP per "
+          f"member-update; ~{per_member:.2g} GB per member, groups of {group} within "
+          f"{memory:.3g} GB", flush=True)
+    one = seconds_per_update(task, n, 1, args.updates, True, warm_up=True)
+    print(f"one model:            {one:8.2f} s/update  ({flops / one / peak:6.1%} of peak)", flush=True)
+    groups = [group] * (args.members // group) + ([args.members % group] if args.members % group else [])
+    total = sum(seconds_per_update(task, n, k, args.updates, True) for k in groups)
+    print(f"{args.members}-member ensemble: {total:8.2f} s/update  "
+          f"({args.members * flops / total / peak:6.1%} of peak; shared G, groups {groups}; "
+          f"{total / args.members:.2f} s per member, {args.members * one / total:.2f}x "
+          f"{args.members} single runs)", flush=True)
+    pair = min(max(group, 2), args.members)  # the paths differ only with K ≥ 2 members
+    generic = seconds_per_update(task, n, pair, args.updates, False)
+    fast = total / args.members * pair if groups == [pair] * len(groups) else \
+        seconds_per_update(task, n, pair, args.updates, True)
+    print(f"{pair}-member stack, generic K-product path: {generic:8.2f} s/update "
+          f"({pair * flops / generic / peak:6.1%} of peak); shared-G path "
+          f"{generic / fast:.2f}x faster", flush=True)
+
+if __name__ == "__main__":
+    main()
