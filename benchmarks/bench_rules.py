@@ -52,7 +52,26 @@ def ga_generation(n: int, batch_size: int, population: int) -> None:
     print(f"  one network:            {one * 1e3:9.1f} ms")
     print(f"  generation of {population:3d}:      {whole * 1e3:9.1f} ms "
           f"= {whole / one:.1f}× one network ({whole / one / population:.2f}× per member; "
-          f"target ≤ 4×; the arithmetic alone is {population}×)")
+          f"target ≤ 4×: {'met' if whole <= 4 * one else 'NOT met'}; the arithmetic alone is "
+          f"{population}×)")
+    floor = products_alone(pop, batch_size, task.steps)
+    print(f"  the generation's recurrent products alone (one batched bmm per step, nothing "
+          f"else): {floor * 1e3:.1f} ms = {floor / one:.1f}× one network's whole evaluation, "
+          f"the least any formulation can reach at this size")
+
+
+def products_alone(pop: CTRNN, batch: int, steps: int) -> float:
+    """Seconds of the T batched products W_rec·r of a whole generation, in the population's
+    dtype, into a preallocated output: the floor under the generation's evaluation."""
+    k, n = pop.members, pop.state_size
+    w = pop.params["W_rec"].detach().transpose(1, 2).contiguous()
+    r = torch.randn(k, batch, n, dtype=w.dtype)
+    out = torch.empty_like(r)
+
+    def run() -> None:
+        for _ in range(steps):
+            torch.bmm(r, w, out=out)
+    return best_of(run)
 
 
 def rls_update(n: int, updates: int = 2000) -> None:

@@ -47,7 +47,10 @@ class StateSpaceSettings:
     Attributes:
         sessions, blocks: the run analysed (sessions in parallel, blocks per session).
         seed: seed of the sessions and of the decoder (the same seed gives the same run).
-        components: dimension of the PCA plane the task-aligned coordinates live in.
+        components: principal components the decoder and the task-aligned coordinates use;
+            0 (the default) keeps them all, so nothing of the trial or block direction is
+            cut away; 2 is Schaeffer et al.'s PC1–PC2 plane (it can hold too little of the
+            block signal: check the held-out accuracy against ``decoder_accuracy_full``).
         test_fraction: share of sessions held out to score the block decoders.
         C: inverse L2 strength of the logistic decoders (scikit-learn's C).
     """
@@ -55,7 +58,7 @@ class StateSpaceSettings:
     sessions: int = 8
     blocks: int = 20
     seed: int = 0
-    components: int = 2
+    components: int = 0
     test_fraction: float = 1 / 3
     C: float = 1.0
 
@@ -65,8 +68,8 @@ class StateSpaceSettings:
                               "to score the block decoder)")
         if self.blocks < 2:
             raise ConfigError("--blocks must be at least 2 (a decoder needs both block sides)")
-        if self.components < 2:
-            raise ConfigError("--components must be at least 2")
+        if self.components < 0 or self.components == 1:
+            raise ConfigError("--components must be 0 (all) or at least 2")
         if not 0 < self.test_fraction < 1:
             raise ConfigError("test_fraction must lie in (0, 1)")
         if not self.C > 0:
@@ -310,7 +313,7 @@ def state_space(rows: dict[str, np.ndarray], w_out: np.ndarray, h0: np.ndarray,
     settings.check()
     h = np.asarray(rows["hidden_state"], np.float64)
     n = h.shape[1]
-    k = min(settings.components, n)
+    k = n if settings.components == 0 else min(settings.components, n)
     mean, axes, variance = pca(h)
     components = axes[:k].copy()
     v_trial = readout_direction(w_out)

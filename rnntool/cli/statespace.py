@@ -25,8 +25,11 @@ def session_options(func: F) -> F:
             click.option("--seed", type=SEED, default=0, show_default=True,
                          help="Seed of the sessions and the decoder split (the sessions are "
                               "those 'rnntool evaluate --seed' draws)."),
-            click.option("--components", type=count(1000, 2), default=2, show_default=True,
-                         help="Dimension of the PCA plane of the task-aligned coordinates."))):
+            click.option("--components", type=click.IntRange(0, 10**5), default=0,
+                         show_default=True,
+                         help="Principal components the block decoder and the task-aligned "
+                              "coordinates use: 0 all (nothing cut away), 2 the PC1-PC2 "
+                              "plane of Schaeffer et al. 2020."))):
         func = option(func)
     return func
 

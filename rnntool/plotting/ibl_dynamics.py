@@ -81,7 +81,7 @@ def statespace_figure(space: StateSpace, rows: dict[str, np.ndarray], name: str 
         ax.text(*(scale * 1.08 * vec[:2]), label, color=colour, fontsize=9)
     ax.set(xlabel=f"PC1 ({100 * space.explained[0]:.1f}% var.)",
            ylabel=f"PC2 ({100 * space.explained[1]:.1f}% var.)",
-           title=f"hidden states in the PCA plane; angle(trial, block) = "
+           title=f"PC1–PC2 (arrows: the vectors' projections); angle(trial, block) = "
                  f"{space.angle_full:.1f}°")
     ax.legend(fontsize=8, markerscale=4, loc="lower right")
     ax = axes[0, 1]
