@@ -107,6 +107,22 @@ def test_descent_never_raises_q_and_converges_every_start() -> None:
     assert (descend(system, x0, u, 3000).q < 1e-12).all()
 
 
+def test_hundreds_of_copies_of_one_root_merge_into_one() -> None:
+    """Many starts of a small map land on one root, their copies a unit in the last place
+    apart (a 2-unit agent gave 171 such copies): every copy merges, however the copies sit
+    among each other's nearest neighbours."""
+
+    class NoLinks:
+        def residual(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+            return np.ones_like(x)
+
+    rng = np.random.default_rng(0)
+    root = np.array([0.0185492818, 0.0272878123])
+    copies = root + np.spacing(root) * rng.integers(0, 3, size=(171, 2))
+    same, component = group_roots(NoLinks(), copies, np.zeros(3), np.full(171, np.inf), 1e-10)
+    assert len(np.unique(same)) == 1 and len(np.unique(component)) == 1
+
+
 def test_roots_are_merged_by_where_they_converge() -> None:
     """Starts converging on one root from opposite sides end at it to rounding and merge; two
     distinct roots 6e-4 apart (closer than tol_unique) stay two."""

@@ -276,8 +276,13 @@ def group_roots(system: MapSystem, x: np.ndarray, u: np.ndarray, error: np.ndarr
     valid = (cols != rows) & (cols < p)
     rows, cols, d = rows[valid], cols[valid], d[valid]
     identical = d <= radius[rows] + radius[cols]
+    # copies of one root to rounding: all of them, wherever they sit among each other's
+    # nearest neighbours (hundreds of copies split a k-neighbour graph into cliques)
+    copies = tree.query_pairs(2e-9 * scale, output_type="ndarray").reshape(-1, 2)
     n_same, same_label = connected_components(
-        coo_matrix((np.ones(identical.sum()), (rows[identical], cols[identical])), (p, p)),
+        coo_matrix((np.ones(identical.sum() + len(copies)),
+                    (np.concatenate([rows[identical], copies[:, 0]]),
+                     np.concatenate([cols[identical], copies[:, 1]]))), (p, p)),
         directed=False)
     rep = np.full(n_same, -1)
     order = np.argsort(error, kind="stable")
