@@ -190,3 +190,27 @@ def test_mds_names_coincident_models_together() -> None:
     coords = np.array([[0.0, 0.0], [1e-9, 0.0], [1.0, 1.0]])
     placed = _place_names(coords, ["a", "b", "c"], 1e-3)
     assert [text for text, _ in placed] == ["a = b", "c"]
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_unexpected_errors_are_one_line_unless_a_traceback_is_asked(
+        capsys, monkeypatch, tmp_path: Path, asked: bool) -> None:
+    import shutil
+
+    from rnntool import models
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("deliberately broken")
+
+    model = shutil.copy(SAMPLES / "ga_0051.h5", tmp_path / "m.h5")
+    monkeypatch.setattr(models, "load_model", broken)
+    if asked:
+        monkeypatch.setenv("RNNTOOL_TRACEBACK", "1")
+    else:
+        monkeypatch.delenv("RNNTOOL_TRACEBACK", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(model), "--overwrite"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1
+    assert err.endswith("rnntool: error: ValueError: deliberately broken\n")
+    assert ("Traceback (most recent call last)" in err) == asked

@@ -50,10 +50,25 @@ class MapView:
 
 
 def view_of(system: Any) -> MapView:
-    """The :class:`MapView` of a network (member 0) or a dynamical-system view, in float64."""
+    """The :class:`MapView` of a network (member 0) or a dynamical-system view, in float64.
+
+    The view takes and returns CPU tensors (the tracing's linear algebra runs in NumPy); a
+    network on another device evaluates its map there.
+    """
     from rnntool.network.system import DynamicalSystem
     view = DynamicalSystem.of(system).float64()
-    return MapView(view.step, view.jacobian_state, view.alpha, view.state_size, view.input_size)
+    device = torch.device(view.device)
+    if device.type == "cpu":
+        return MapView(view.step, view.jacobian_state, view.alpha, view.state_size,
+                       view.input_size)
+
+    def step(x: Tensor, u: Tensor) -> Tensor:
+        return view.step(x.to(device), u.to(device)).cpu()
+
+    def jacobian(x: Tensor, u: Tensor) -> Tensor:
+        return view.jacobian_state(x.to(device), u.to(device)).cpu()
+
+    return MapView(step, jacobian, view.alpha, view.state_size, view.input_size)
 
 
 @torch.no_grad()

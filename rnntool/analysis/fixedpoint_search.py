@@ -41,21 +41,25 @@ class MapSystem:
     Attributes:
         step: F(x, u) for x (P, N) and u (P, n_in), returning (P, N); differentiable in x.
         jacobian: ∂F/∂x at (x, u), returning (P, N, N).
+        device: where ``step`` and ``jacobian`` run; the NumPy-facing methods move their
+            arrays there and back.
     """
 
     step: Step
     jacobian: Step
+    device: torch.device = torch.device("cpu")
 
     def residual(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
         """F(x, u) − x in float64 (P, N)."""
-        xt, ut = torch.from_numpy(x), torch.from_numpy(u)
+        xt, ut = torch.from_numpy(x).to(self.device), torch.from_numpy(u).to(self.device)
         with torch.no_grad():
-            return (self.step(xt, ut) - xt).numpy()
+            return (self.step(xt, ut) - xt).cpu().numpy()
 
     def jacobian_minus_identity(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
         """∂F/∂x − I in float64 (P, N, N)."""
+        xt, ut = torch.from_numpy(x).to(self.device), torch.from_numpy(u).to(self.device)
         with torch.no_grad():
-            jac = self.jacobian(torch.from_numpy(x), torch.from_numpy(u)).numpy()
+            jac = self.jacobian(xt, ut).cpu().numpy()
         jac = np.array(jac, dtype=np.float64)
         idx = np.arange(x.shape[1])
         jac[:, idx, idx] -= 1.0

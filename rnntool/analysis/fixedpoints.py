@@ -366,7 +366,7 @@ def network_map(system: DynamicalSystem | Network) -> MapSystem:
     """The system (member 0 of a network) as the map the search works on: F(x, u) and
     ∂F/∂x on (P, S)."""
     ds = DynamicalSystem.of(system)
-    return MapSystem(step=ds.step, jacobian=ds.jacobian_state)
+    return MapSystem(step=ds.step, jacobian=ds.jacobian_state, device=torch.device(ds.device))
 
 
 def polish_roots(net: DynamicalSystem | Network, x: np.ndarray, u: np.ndarray, iters: int = 50, tol: float = 1e-10,

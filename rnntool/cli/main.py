@@ -8,7 +8,9 @@ that subcommand runs, shows its help or completes one of its arguments.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import click
 from click.shell_completion import CompletionItem, get_completion_class
@@ -127,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(1, "interrupted")
     except BrokenPipeError:
         sys.exit(1)
-    except Exception as err:  # noqa: BLE001 - the CLI never shows a traceback
+    except Exception as err:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+        if os.environ.get("RNNTOOL_TRACEBACK"):
+            traceback.print_exc()
         _fail(1, f"{type(err).__name__}: {err}")
     sys.exit(0)

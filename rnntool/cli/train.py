@@ -206,7 +206,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
         return train_environment(_jobs(expand_stdin(names, sys.stdin), seed, seeds), task_name,
                                  task_opt, rule_opts, max_iters, 50 if n_rec is None else n_rec,
                                  models_dir, overwrite, as_json, quiet, unsupported, cell, keep,
-                                 checkpoint_every, resume, tensorboard)
+                                 checkpoint_every, resume, tensorboard, device)
     task_opts = parse_assignments(task_opt, "--task-opt")
     if task_name in TASKS:  # lists, FILE.py:Class and neurogym:ID check their own settings
         task_opts = check_settings(TASKS[task_name], task_opts, "--task-opt")

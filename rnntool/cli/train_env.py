@@ -48,8 +48,9 @@ def train_environment(jobs: list[tuple[str, int]], env_name: str, task_opt: tupl
                       models_dir: str | None, overwrite: bool, as_json: bool, quiet: bool,
                       unsupported: dict[str, Any], cell: str | None = None, keep: bool = False,
                       checkpoint_every: int = 0, resume: bool = False,
-                      tensorboard: str | None = None) -> None:
-    """Train one closed-loop model per (name, seed) job and write its file."""
+                      tensorboard: str | None = None, device: str = "cpu") -> None:
+    """Train one closed-loop model per (name, seed) job and write its file; the agent's
+    network runs on ``device``, the environment on the CPU."""
     given = [flag for flag, value in unsupported.items() if value not in (None, False)]
     if given:
         raise click.UsageError(f"{given[0]} does not apply to the closed-loop task {env_name!r}")
@@ -85,7 +86,7 @@ def train_environment(jobs: list[tuple[str, int]], env_name: str, task_opt: tupl
             if not as_json:
                 emit([run.path])
             continue
-        summaries.append(_train(run, tensorboard, quiet))
+        summaries.append(_train(run, tensorboard, quiet, device))
         if not as_json:
             emit([run.path])
     if as_json:
@@ -111,7 +112,7 @@ def _plan(path: Path, seed: int, env: Environment, settings: ClosedLoopSettings,
     return _EnvRun(path, seed, env, settings, n_rec, cell, checkpointer)
 
 
-def _train(run: _EnvRun, tensorboard: str | None, quiet: bool) -> dict[str, Any]:
+def _train(run: _EnvRun, tensorboard: str | None, quiet: bool, device: str) -> dict[str, Any]:
     """Train, write the model, remove the checkpoint; returns the run's summary."""
     from rnntool.engine.tensorboard_log import TensorBoardLogger
 
@@ -128,7 +129,8 @@ def _train(run: _EnvRun, tensorboard: str | None, quiet: bool) -> dict[str, Any]
     logger = TensorBoardLogger(Path(tensorboard) / name) if tensorboard else None
     try:
         record = train_env_model(name, run.env, run.n_rec, s, run.seed,
-                                 None if quiet else _progress, run.cell, run.checkpointer, logger)
+                                 None if quiet else _progress, run.cell, run.checkpointer, logger,
+                                 device)
     finally:
         if logger is not None:
             logger.close()

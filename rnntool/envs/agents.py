@@ -28,7 +28,11 @@ AGENT_CELLS = ("rnn", "gru", "lstm")
 
 
 class NetworkAgent:
-    """A one-member network stepped by :func:`rnntool.envs.rollout.rollout`."""
+    """A one-member network stepped by :func:`rnntool.envs.rollout.rollout`.
+
+    Environments run on the CPU; a network on another device (``--device cuda``) takes each
+    observation there and hands its outputs and activity back.
+    """
 
     def __init__(self, net: CTRNN) -> None:
         self.net = net
@@ -41,12 +45,12 @@ class NetworkAgent:
         return self.net.initial_state(n_sessions, std=0.0)
 
     def step(self, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-        x = self.net.step(x, u[None].to(self.net.dtype))
-        return x, self.net.output(x)[0]
+        x = self.net.step(x, u[None].to(self.net.device, self.net.dtype))
+        return x, self.net.output(x)[0].to(u.device)
 
     def activity(self, x: Tensor) -> Tensor:
-        """The hidden state h = φ(x) of each session."""
-        return self.net.rate(x)[0]
+        """The hidden state h = φ(x) of each session (on the CPU, beside the environment)."""
+        return self.net.rate(x)[0].cpu()
 
 
 def elman_config(n_in: int, n_rec: int, n_out: int) -> NetworkConfig:

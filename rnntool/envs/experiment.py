@@ -38,13 +38,16 @@ TRIAL_COLUMNS = {"session": np.int32, "trial_index": np.int32, "trial_side": np.
 def train_env_model(name: str, env: Environment, n_rec: int, settings: ClosedLoopSettings,
                     seed: int, log: Callable[[int, dict[str, float]], None] | None = None,
                     cell: str = "rnn", checkpointer: Checkpointer | None = None,
-                    logger: ScalarLogger | None = None) -> ModelRecord:
+                    logger: ScalarLogger | None = None, device: str = "cpu") -> ModelRecord:
     """Train an agent of ``cell`` (default: the tanh RNN of Schaeffer et al. 2020) in
     ``env``; returns its record. ``checkpointer`` and ``logger`` as for
-    :func:`rnntool.envs.training.train_agent`."""
+    :func:`rnntool.envs.training.train_agent`; the network runs on ``device`` (drawn on
+    the CPU first, so every device starts from the same weights)."""
     seeds = Seeds(seed)
     config = agent_config(env.n_obs, n_rec, env.n_actions, cell)
     net = agent_network(config, seeds.generator("init"))
+    if device != "cpu":
+        net = Network.from_numpy(config, net.to_numpy(), device)
     agent = NetworkAgent(net)
     tic = time.perf_counter()
     history = train_agent(agent, env, settings, seeds.generator("data"), log, checkpointer, logger)

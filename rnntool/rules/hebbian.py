@@ -91,7 +91,8 @@ class Hebbian(LearningRule):
                 kind = trial_types(batch, types)
                 baseline = _first_values(baseline, error.double().cpu(), kind)
                 if seen >= self.warmup_trials:
-                    net.params["W_rec"][0] += self.weight_change(trace, error, baseline[kind])
+                    w_rec = net.params["W_rec"]
+                    w_rec[0] += self.weight_change(trace, error, baseline[kind]).to(w_rec)
                     net.project()
                 baseline = update_baseline(baseline, error.double().cpu(), kind, self.baseline_decay)
                 seen += self.batch_size
