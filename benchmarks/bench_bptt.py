@@ -24,26 +24,12 @@ from rnntool.runtime import tune_allocator
 from rnntool.tasks import make_task
 from rnntool.training import TrainSettings, network_for, train
 
+from _machine import gemm_peak, machine_line
+
 
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-
-
-def gemm_peak(device: str, size: int = 2048, reps: int = 10) -> float:
-    """Best float32 GEMM rate in GFLOP/s over a few square products."""
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    best = float("inf")
-    for _ in range(3):
-        a @ b
-        _sync(device)
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        _sync(device)
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return 2 * size ** 3 / best / 1e9
 
 
 def bptt_step_rate(n: int, batch: int, steps: int, device: str, reps: int = 5,
@@ -110,6 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     tune_allocator()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    print(machine_line(args.device))
     peak = gemm_peak(args.device)
     print(f"float32 GEMM peak: {peak:.1f} GFLOP/s")
     for cell, (n, b, t) in (("ctrnn", (256, 128, 500)), ("rate", (256, 128, 500)),

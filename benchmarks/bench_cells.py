@@ -24,18 +24,7 @@ import torch
 from rnntool.network import Network, preset_config
 from rnntool.runtime import tune_allocator
 
-
-def gemm_peak(size: int = 2048, reps: int = 10) -> float:
-    """Best float32 GEMM rate in GFLOP/s over a few square products."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    best = float("inf")
-    for _ in range(3):
-        a @ b
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return 2 * size ** 3 / best / 1e9
+from _machine import gemm_peak, machine_line
 
 
 def alternate(first: Callable[[], None], second: Callable[[], None],
@@ -101,6 +90,7 @@ def main() -> None:
     n, b, t = args.n, args.batch, args.steps
     tune_allocator()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; N={n} B={b} T={t}")
+    print(machine_line())
     peak = gemm_peak()
     print(f"float32 GEMM peak (before): {peak:.1f} GFLOP/s")
 

@@ -27,23 +27,12 @@ from rnntool.rules import BPTT
 from rnntool.tasks import make_task
 from rnntool.training import TrainSettings, network_for, train
 
+from _machine import gemm_peak, machine_line
+
 TARGET_SPEEDUP = 5.0
 #: the clock every figure is taken with (``--clock``)
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 clock = time.perf_counter
-
-
-def gemm_peak(size: int = 2048, reps: int = 8) -> float:
-    """Best float32 GEMM rate in GFLOP/s over a few square products."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    best = float("inf")
-    for _ in range(3):
-        a @ b
-        t0 = clock()
-        for _ in range(reps):
-            a @ b
-        best = min(best, (clock() - t0) / reps)
-    return 2 * size ** 3 / best / 1e9
 
 
 def run(n: int, batch: int, steps: int, seeds: int, iters: int) -> tuple[float, float]:
@@ -76,7 +65,8 @@ def main() -> None:
     global clock
     clock = CLOCKS[args.clock]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    peak = gemm_peak()
+    print(machine_line())
+    peak = gemm_peak(clock=clock)
     print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} threads, "
           f"{args.clock} clock", flush=True)
     shares = {}

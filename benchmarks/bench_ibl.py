@@ -28,15 +28,7 @@ from rnntool.envs.agents import NetworkAgent, agent_config, agent_network
 from rnntool.envs.rollout import rollout
 from rnntool.envs.training import ClosedLoopSettings, train_agent
 
-
-def gemm_peak(n: int = 512, repeats: int = 20) -> float:
-    """Measured float64 GEMM throughput of this process in FLOP/s."""
-    a, b = torch.randn(n, n, dtype=torch.float64), torch.randn(n, n, dtype=torch.float64)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+from _machine import gemm_peak, machine_line
 
 
 def throughput(agent: NetworkAgent, env: IBLEnvironment, sessions: int, seed: int) -> tuple[float, int]:
@@ -65,7 +57,8 @@ def main() -> None:
     args = parser.parse_args()
     env = IBLEnvironment(blocks_per_session=args.blocks)
     agent = NetworkAgent(agent_network(agent_config(3, args.n, 2, "rnn"), torch.Generator().manual_seed(0)))
-    peak = gemm_peak()
+    print(machine_line())
+    peak = gemm_peak(dtype=torch.float64) * 1e9
     # flops per environment step: input, recurrent and readout products, forward + ~2× backward
     flops = 3 * 2 * (args.n * args.n + 3 * args.n + 2 * args.n)
     print(f"IBL training throughput, N={args.n}, {args.blocks} blocks per session, "

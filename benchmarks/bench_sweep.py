@@ -28,6 +28,8 @@ from rnntool.executor import ExecutorSettings, dask_client, run_jobs
 from rnntool.sweeps.plan import plan_sweep
 from rnntool.sweeps.spec import load_sweep
 
+from _machine import gemm_peak, machine_line
+
 TARGET = 1.7
 GRID = """
 [sweep]
@@ -49,21 +51,6 @@ validate_every = 1000000000
 batch_size = 100
 max_iters = {iters}
 """
-
-
-def gemm_peak(threads: int, n: int = 1024, repeats: int = 20) -> float:
-    """GFLOP/s of float32 n×n products on ``threads`` threads of this process."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        a, b = torch.randn(n, n), torch.randn(n, n)
-        a @ b
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
-    finally:
-        torch.set_num_threads(before)
 
 
 def _warm_up() -> int:
@@ -103,8 +90,9 @@ def main() -> None:
     args = parser.parse_args()
     text = GRID.format(seeds=args.seeds, steps=args.steps, iters=args.iters)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"float32 GEMM peak (this run): {gemm_peak(1):.0f} GFLOP/s on 1 thread, "
-          f"{gemm_peak(os.cpu_count() or 1):.0f} on {os.cpu_count()} threads", flush=True)
+    print(machine_line())
+    print(f"float32 GEMM peak (this run): {gemm_peak(threads=1):.0f} GFLOP/s on 1 thread, "
+          f"{gemm_peak(threads=os.cpu_count() or 1):.0f} on {os.cpu_count()} threads", flush=True)
     for r in range(args.repeat):
         folder = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
         try:

@@ -38,20 +38,9 @@ from rnntool.rules import BPTT
 from rnntool.tasks import make_task
 from rnntool.training import network_for
 
+from _machine import gemm_peak, machine_line
+
 BYTES_PER_MEMBER_STEP = 6 * 4  # six float32 (T, B, N) tensors per member
-
-
-def gemm_peak(size: int = 2048, reps: int = 6) -> float:
-    """Best float32 GEMM rate in GFLOP/s over a few square products."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    best = float("inf")
-    for _ in range(3):
-        a @ b
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            a @ b
-        best = min(best, (time.perf_counter() - t0) / reps)
-    return 2 * size ** 3 / best / 1e9
 
 
 def available_gb() -> float:
@@ -99,6 +88,7 @@ def main() -> None:
     memory = args.memory_gb if args.memory_gb is not None else available_gb() / 2
     per_member = BYTES_PER_MEMBER_STEP * t * b * n / 2 ** 30
     group = max(1, min(args.members, int(memory // per_member)))
+    print(machine_line())
     peak = gemm_peak()
     flops = 4 * b * n * n * t / 1e9  # per member-update
     print(f"float32 GEMM peak (this run): {peak:.0f} GFLOP/s, {torch.get_num_threads()} "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 # Test networks are tiny: one thread is faster than two, and CLI subprocesses inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY_TASK = ["--task-opt", "steps=60", "--n-rec", "16", "--validation-trials", "200"]
 
 
@@ -21,6 +24,33 @@ def run_cli(*args: str, cwd: Path | None = None, stdin: str | None = None,
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "rnntool", *args], cwd=cwd, input=stdin,
                           capture_output=True, text=True, env=full_env, timeout=300)
+
+
+def spawn_cli(*args: str) -> subprocess.Popen:
+    """Start ``python -m rnntool`` (one thread, this checkout first on the path) without
+    waiting, its streams piped: for tests that kill it part-way."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-m", "rnntool", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def kill_after_new_checkpoint(proc: subprocess.Popen, ckpt: Path, settle: float,
+                              timeout: float = 240) -> None:
+    """SIGKILL ``proc`` ``settle`` seconds after it (re)writes ``ckpt`` — somewhere between two
+    checkpoints — and check that the kill, not the end of training, stopped it."""
+    before = ckpt.stat().st_mtime_ns if ckpt.exists() else None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ckpt.exists() and ckpt.stat().st_mtime_ns != before:
+            time.sleep(settle)
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"training ended before it could be killed: {proc.stderr.read().decode()}")
+        time.sleep(settle / 5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
 
 
 def invoke(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:

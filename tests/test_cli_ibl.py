@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -81,17 +82,15 @@ def test_same_seed_trains_identical_closed_loop_models_and_logs_tensorboard_scal
         np.testing.assert_array_equal(a.record.weights[key], b.record.weights[key])
 
 
-def test_the_rnn_agent_is_the_registered_rnn_cell_and_equals_torch_rnn() -> None:
-    config = agent_config(3, 7, 2, "rnn")
-    assert config.cell == "rnn" and set(config.trainable) >= {"W_in", "W_rec", "b", "b_rec", "W_out", "b_out"}
-    net = agent_network(config, torch.Generator().manual_seed(0))
-    assert net.cell.name == "rnn"
+def _assert_steps_like_torch_rnn(net: Any, bias_hh: np.ndarray) -> None:
+    """Step a 3-input, 7-unit agent network over random inputs beside a torch.nn.RNN holding
+    its weights (and ``bias_hh``): the same activity and readout at every step."""
     w = net.to_numpy()
     rnn = torch.nn.RNN(3, 7, batch_first=True, dtype=torch.float64)
     with torch.no_grad():
-        for mine, theirs in (("W_in", "weight_ih_l0"), ("W_rec", "weight_hh_l0"), ("b", "bias_ih_l0"),
-                             ("b_rec", "bias_hh_l0")):
-            getattr(rnn, theirs).copy_(torch.as_tensor(w[mine]))
+        for theirs, value in (("weight_ih_l0", w["W_in"]), ("weight_hh_l0", w["W_rec"]),
+                              ("bias_ih_l0", w["b"]), ("bias_hh_l0", bias_hh)):
+            getattr(rnn, theirs).copy_(torch.as_tensor(value))
     u = torch.randn(4, 9, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     h_ref, _ = rnn(u)
     agent = NetworkAgent(net)
@@ -100,6 +99,14 @@ def test_the_rnn_agent_is_the_registered_rnn_cell_and_equals_torch_rnn() -> None
         x, out = agent.step(x, u[:, t])
         torch.testing.assert_close(agent.activity(x), h_ref[:, t])
         torch.testing.assert_close(out, h_ref[:, t] @ torch.as_tensor(w["W_out"]).T + torch.as_tensor(w["b_out"]))
+
+
+def test_the_rnn_agent_is_the_registered_rnn_cell_and_equals_torch_rnn() -> None:
+    config = agent_config(3, 7, 2, "rnn")
+    assert config.cell == "rnn" and set(config.trainable) >= {"W_in", "W_rec", "b", "b_rec", "W_out", "b_out"}
+    net = agent_network(config, torch.Generator().manual_seed(0))
+    assert net.cell.name == "rnn"
+    _assert_steps_like_torch_rnn(net, net.to_numpy()["b_rec"])
 
 
 def test_paper_preset_is_schaeffer_et_al_sgd_and_explicit_settings_override_it() -> None:
@@ -116,20 +123,7 @@ def test_elman_network_equals_torch_rnn_step_by_step() -> None:
     config = elman_config(3, 7, 2)
     net = elman_network(config, torch.Generator().manual_seed(0))
     w = net.to_numpy()
-    rnn = torch.nn.RNN(3, 7, batch_first=True, dtype=torch.float64)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.as_tensor(w["W_in"]))
-        rnn.weight_hh_l0.copy_(torch.as_tensor(w["W_rec"]))
-        rnn.bias_ih_l0.copy_(torch.as_tensor(w["b"]))
-        rnn.bias_hh_l0.zero_()
-    u = torch.randn(4, 9, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    h_ref, _ = rnn(u)
-    agent = NetworkAgent(net)
-    x = agent.initial_state(4)
-    for t in range(9):
-        x, out = agent.step(x, u[:, t])
-        torch.testing.assert_close(agent.activity(x), h_ref[:, t])
-        torch.testing.assert_close(out, h_ref[:, t] @ torch.as_tensor(w["W_out"]).T + torch.as_tensor(w["b_out"]))
+    _assert_steps_like_torch_rnn(net, np.zeros(7))
     bound = 7 ** -0.5
     assert np.abs(w["W_rec"]).max() <= bound and np.abs(w["b"]).max() <= 2 * bound
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import kill_after_new_checkpoint, run_cli, spawn_cli
 from rnntool.engine.ensemble import train_ensemble
 from rnntool.network import CTRNN
 from rnntool.rules import BPTT
@@ -73,25 +69,7 @@ TRAIN = ["train", "ck", "-v", "0.1", "--N", "2", "--task-opt", "steps=30", "--n-
 
 
 def _spawn(folder: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rnntool", *TRAIN, "--models-dir", str(folder),
-                             "--checkpoint-every", "50", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-
-
-def _kill_after_new_checkpoint(proc: subprocess.Popen, ckpt: Path, timeout: float = 240) -> None:
-    before = ckpt.stat().st_mtime_ns if ckpt.exists() else None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ckpt.exists() and ckpt.stat().st_mtime_ns != before:
-            time.sleep(0.3)  # somewhere between two checkpoints
-            break
-        if proc.poll() is not None:
-            pytest.fail(f"training ended before it could be killed: {proc.stderr.read().decode()}")
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    return spawn_cli(*TRAIN, "--models-dir", str(folder), "--checkpoint-every", "50", *extra)
 
 
 def test_sigkill_twice_then_resume_is_bit_identical(tmp_path: Path) -> None:
@@ -99,8 +77,8 @@ def test_sigkill_twice_then_resume_is_bit_identical(tmp_path: Path) -> None:
     ref = run_cli(*TRAIN, "--models-dir", str(plain))
     assert ref.returncode == 0, ref.stderr
     ckpt = killed / "ck.ckpt.h5"
-    _kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt)
-    _kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt)
+    kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt, settle=0.3)
+    kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt, settle=0.3)
     assert not (killed / "ck.h5").exists()
     final = _spawn(killed, "--resume")
     out, err = final.communicate(timeout=300)

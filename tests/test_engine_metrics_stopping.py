@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 import numpy as np
 import pytest
 import torch
 
+from echo_tasks import Echo
 from rnntool.analysis.evaluation import evaluate
 from rnntool.engine.metrics import Tally, direction, improves, masked_mse
 from rnntool.engine.stopping import Budget, Plateau, StopCriteria, Threshold, parse_stop
@@ -19,30 +17,7 @@ from rnntool.network.ctrnn import final_outputs
 from rnntool.rules import BPTT
 from rnntool.seeding import Seeds
 from rnntool.tasks import make_task
-from rnntool.tasks.base import Batch, Task
 from rnntool.training import TrainSettings, make_monitor, network_for, rule_for, train
-
-
-@dataclass
-class Echo(Task):
-    """A regression task with no correct answer: repeat the input one channel, masked late."""
-
-    steps: int = 12
-    name: ClassVar[str] = "echo_test"
-
-    n_in = property(lambda self: 1)
-    n_out = property(lambda self: 1)
-    n_steps = property(lambda self: self.steps)
-
-    def sample(self, batch_size: int, generator: torch.Generator) -> Batch:
-        level = torch.rand((batch_size, 1, 1), generator=generator) - 0.5
-        inputs = level.expand(batch_size, self.steps, 1).clone()
-        mask = torch.zeros_like(inputs)
-        mask[:, self.steps // 2:] = 1.0
-        return Batch(inputs, inputs.clone(), mask, {"level": level[:, 0, 0]})
-
-    def validation_batch(self, generator: torch.Generator, size: int = 2000) -> Batch:
-        return self.sample(size, generator)
 
 
 def test_stopping_rule_parsing_and_errors() -> None:

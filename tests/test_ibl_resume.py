@@ -3,17 +3,14 @@ and the hidden-state PC variance fractions logged during training are a true PCA
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import kill_after_new_checkpoint, spawn_cli
 from rnntool.cli.main import main
 from rnntool.engine.checkpoint import read_checkpoint
 from rnntool.envs.training import TIMING_KEYS, hidden_variance_fractions
@@ -22,30 +19,10 @@ from rnntool.storage import read_model
 TRAIN = ["train", "ck", "--task", "ibl", "--task-opt", "blocks_per_session=1",
          "--task-opt", "max_block_trials=22", "--n-rec", "5", "--opt", "sessions=2",
          "--opt", "truncate=30", "--opt", "log_every=1", "--max-iters", "60", "--seed", "4", "-q"]
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _spawn(folder: Path, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-m", "rnntool", *TRAIN, "--models-dir", str(folder),
-                             "--checkpoint-every", "4", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-
-
-def _kill_after_new_checkpoint(proc: subprocess.Popen, ckpt: Path, timeout: float = 240) -> None:
-    before = ckpt.stat().st_mtime_ns if ckpt.exists() else None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ckpt.exists() and ckpt.stat().st_mtime_ns != before:
-            time.sleep(0.05)  # somewhere between two checkpoints
-            break
-        if proc.poll() is not None:
-            pytest.fail(f"training ended before it could be killed: {proc.stderr.read().decode()}")
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    return spawn_cli(*TRAIN, "--models-dir", str(folder), "--checkpoint-every", "4", *extra)
 
 
 def test_closed_loop_sigkill_twice_then_resume_is_bit_identical(tmp_path: Path, capsys) -> None:
@@ -56,7 +33,7 @@ def test_closed_loop_sigkill_twice_then_resume_is_bit_identical(tmp_path: Path, 
     ckpt = killed / "ck.ckpt.h5"
     reached = []
     for _ in range(2):
-        _kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt)
+        kill_after_new_checkpoint(_spawn(killed, "--resume"), ckpt, settle=0.05)
         reached.append(int(read_checkpoint(ckpt)["monitor"]["iteration"]))
     assert 0 < reached[0] < reached[1] < 60  # the second run went on from the first's checkpoint
     assert not (killed / "ck.h5").exists()

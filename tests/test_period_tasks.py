@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
 
+import echo_tasks
 from rnntool.cli.main import main
 from rnntool.errors import ConfigError
 from rnntool.tasks import TASKS, make_task, task_from_config
@@ -204,44 +204,14 @@ def test_cli_rejects_bad_task_settings_in_one_line(args: list[str], fragment: st
     assert not list(tmp_path.iterdir())
 
 
-USER_TASK = '''
-from dataclasses import dataclass
-from typing import ClassVar
-import torch
-from rnntool.tasks import Batch, Task
-
-@dataclass
-class Echo(Task):
-    """Repeat the input's sign at the last step."""
-    steps: int = 20
-    name: ClassVar[str] = "echo"
-    n_in = property(lambda self: 1)
-    n_out = property(lambda self: 1)
-    n_steps = property(lambda self: self.steps)
-
-    def sample(self, batch_size, generator):
-        sign = torch.randint(0, 2, (batch_size,), generator=generator).float() * 2 - 1
-        inputs = sign[:, None, None].expand(-1, self.steps, 1).clone()
-        mask = torch.zeros_like(inputs)
-        mask[:, -1] = 1
-        return Batch(inputs, inputs.clone(), mask, {"sign": sign})
-
-    def validation_batch(self, generator, size=2000):
-        return self.sample(size, generator)
-
-    def correct(self, outputs, batch):
-        return torch.sign(outputs[..., -1, 0]) == batch.conditions["sign"]
-'''
-
-
 def test_a_task_class_from_the_users_file(tmp_path: Path) -> None:
     path = tmp_path / "my_tasks.py"
-    path.write_text(textwrap.dedent(USER_TASK))
-    task = make_task(f"{path}:Echo", steps=12)
+    path.write_text(Path(echo_tasks.__file__).read_text())
+    task = make_task(f"{path}:SignEcho", steps=12)
     batch = task.sample(8, _gen())
     assert batch.inputs.shape == (8, 12, 1) and bool(task.correct(batch.targets, batch).all())
     config = task.config()
-    assert config["name"] == f"{path.resolve()}:Echo" and config["steps"] == 12
+    assert config["name"] == f"{path.resolve()}:SignEcho" and config["steps"] == 12
     assert task_from_config(config).steps == 12
     path.unlink()
     with pytest.raises(ConfigError, match="does not exist"):

@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 
 from rnntool.errors import ConfigError, RnnToolError
+from rnntool.storage.stored_analysis import StoredAnalysis
 
 GROUP = "analyses/circuit"
+STORED = StoredAnalysis(GROUP, "circuit analysis", "statespace")
 TASK_VARIABLES = ("trial side", "trial side ⊥ block", "block side", "feedback")
 READOUT_GROUPS = ("stim +", "stim −", "block +", "block −", "remainder")
 
@@ -147,24 +149,13 @@ def analyse_model(path: str | os.PathLike, space_settings: Any = None, cut: floa
 
 
 def store_circuit(path: str | os.PathLike, result: Circuit) -> Path:
-    from rnntool.storage import update_model
-
-    return update_model(path, GROUP, result.to_tree(), {"settings": result.settings})
+    """Write ``result`` under ``analyses/circuit``; returns the file written."""
+    return STORED.store(path, result.to_tree(), result.settings)
 
 
 def has_circuit(path: str | os.PathLike) -> bool:
-    from rnntool.storage import list_groups
-
-    return "circuit" in list_groups(path, "analyses")
+    return STORED.exists(path)
 
 
 def load_circuit(path: str | os.PathLike) -> Circuit:
-    import json
-
-    from rnntool.storage import read_group
-
-    tree = read_group(path, GROUP)
-    if tree is None:
-        raise RnnToolError(f"{path}: no circuit analysis (run rnntool statespace first)")
-    settings = tree.pop("settings", "{}")
-    return Circuit.from_tree(tree, json.loads(settings) if isinstance(settings, str) else settings)
+    return Circuit.from_tree(*STORED.load(path))

@@ -35,8 +35,10 @@ import torch
 
 from rnntool.errors import ConfigError, RnnToolError
 from rnntool.seeding import Seeds
+from rnntool.storage.stored_analysis import StoredAnalysis
 
 GROUP = "analyses/statespace"
+STORED = StoredAnalysis(GROUP, "state space", "statespace")
 DIRECTIONS = ("trial", "block")
 
 
@@ -377,12 +379,10 @@ def store_state_space(path: str | os.PathLike, space: StateSpace,
                       rows: dict[str, np.ndarray] | None = None) -> Path:
     """Write ``space`` (and the few session columns its figures need) under
     ``analyses/statespace``; returns the file written."""
-    from rnntool.storage import update_model
-
     tree = space.to_tree()
     if rows is not None:
         tree["rows"] = {k: np.asarray(rows[k]) for k in FIGURE_COLUMNS}
-    return update_model(path, GROUP, tree, {"settings": space.settings})
+    return STORED.store(path, tree, space.settings)
 
 
 #: Session columns stored with the state space (its figures draw them against z).
@@ -393,20 +393,10 @@ FIGURE_COLUMNS = ("session", "trial_index", "trial_in_block", "step_in_trial", "
 
 
 def has_state_space(path: str | os.PathLike) -> bool:
-    from rnntool.storage import list_groups
-
-    return "statespace" in list_groups(path, "analyses")
+    return STORED.exists(path)
 
 
 def load_state_space(path: str | os.PathLike) -> tuple[StateSpace, dict[str, np.ndarray]]:
     """The stored state space and its session columns."""
-    import json
-
-    from rnntool.storage import read_group
-
-    tree = read_group(path, GROUP)
-    if tree is None:
-        raise RnnToolError(f"{path}: no state space (run rnntool statespace first)")
-    settings = tree.pop("settings", "{}")
-    settings = json.loads(settings) if isinstance(settings, str) else settings
+    tree, settings = STORED.load(path)
     return StateSpace.from_tree(tree, settings), tree.get("rows", {})

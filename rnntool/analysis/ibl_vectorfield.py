@@ -33,9 +33,11 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from rnntool.errors import ConfigError, RnnToolError
+from rnntool.errors import ConfigError
+from rnntool.storage.stored_analysis import StoredAnalysis
 
 GROUP = "analyses/vectorfield"
+STORED = StoredAnalysis(GROUP, "vector field", "vectorfield")
 #: The named input set of ``fixedpoints --inputs ibl-conditions``.
 INPUT_SET = "ibl-conditions"
 #: (L, R, feedback) of the six canonical conditions of Schaeffer et al. (2020).
@@ -390,24 +392,13 @@ def analyse_model(path: str | os.PathLike, settings: VectorFieldSettings | None 
 
 
 def store_vector_field(path: str | os.PathLike, field_: VectorField) -> Path:
-    from rnntool.storage import update_model
-
-    return update_model(path, GROUP, field_.to_tree(), {"settings": field_.settings})
+    """Write ``field_`` under ``analyses/vectorfield``; returns the file written."""
+    return STORED.store(path, field_.to_tree(), field_.settings)
 
 
 def has_vector_field(path: str | os.PathLike) -> bool:
-    from rnntool.storage import list_groups
-
-    return "vectorfield" in list_groups(path, "analyses")
+    return STORED.exists(path)
 
 
 def load_vector_field(path: str | os.PathLike) -> VectorField:
-    import json
-
-    from rnntool.storage import read_group
-
-    tree = read_group(path, GROUP)
-    if tree is None:
-        raise RnnToolError(f"{path}: no vector field (run rnntool vectorfield first)")
-    settings = tree.pop("settings", "{}")
-    return VectorField.from_tree(tree, json.loads(settings) if isinstance(settings, str) else settings)
+    return VectorField.from_tree(*STORED.load(path))

@@ -11,6 +11,7 @@ from rnntool.cli.common import (emit, json_option, model_paths, models_dir_optio
 from rnntool.cli.completion import complete_models
 from rnntool.cli.existing import existing_options, must_compute
 from rnntool.cli.options import POSITIVE, SEED, count
+from rnntool.cli.outputs import check_writable
 from rnntool.cli.statespace import closed_loop_models, session_options, space_settings
 
 
@@ -68,8 +69,9 @@ def command(models: tuple[str, ...], method: str, sessions: int, blocks: int, se
     soft.check()
     paths = model_paths(models, models_dir)
     others = model_paths(compare, models_dir) if compare else []
-    closed_loop_models(paths + others, "distillation")
-    targets = [distilled_path(p, method, models_dir) for p in paths]
+    closed_loop_models(paths, "distillation", components if method == "radd" else 0)
+    closed_loop_models(others, "comparison")
+    targets = [check_writable(distilled_path(p, method, models_dir)) for p in paths]
     todo = [must_compute(t.exists(), f"{t}", overwrite, keep) for t in targets]
     summaries = []
     for path, target, compute in zip(paths, targets, todo):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from rnntool.cli.common import (device_option, emit, json_option, models_dir_option, quiet_option,
-                                stderr, writable_model_paths)
+from rnntool.cli.common import (device_option, emit, json_option, model_paths, models_dir_option,
+                                quiet_option, stderr)
 from rnntool.cli.completion import complete_models
-from rnntool.cli.existing import existing_options, must_compute
+from rnntool.cli.existing import existing_options
 from rnntool.cli.options import SEED, count
+from rnntool.cli.outputs import prepare_results
 
 
 @click.command("evaluate")
@@ -49,9 +50,9 @@ def command(models: tuple[str, ...], trials: int, seed: int, sessions: int, bloc
     from rnntool.models import load_model
     from rnntool.storage import read_group, update_model
 
-    paths = writable_model_paths(models, models_dir)
-    todo = [must_compute(bool(read_group(p, "evaluation")), f"{p}: an evaluation", overwrite, keep)
-            for p in paths]
+    paths, todo = prepare_results(model_paths(models, models_dir), models_dir,
+                                  lambda p: bool(read_group(p, "evaluation")), "an evaluation",
+                                  overwrite, keep)
     results = []
     for path, compute in zip(paths, todo):
         if not compute:

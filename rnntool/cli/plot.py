@@ -8,6 +8,7 @@ import click
 
 from rnntool.cli.common import emit, json_option, model_paths, models_dir_option, quiet_option, stderr
 from rnntool.cli.completion import complete_models
+from rnntool.cli.figure_options import fixed_point_key_option, out_folder_option
 from rnntool.errors import ConfigError
 from rnntool.plotting.kinds import FORMATS, MODEL_KINDS, POPULATION_KINDS
 
@@ -21,12 +22,10 @@ POPULATION_FORMAT = "rnntool-population"
               help=f"Figure kind, repeatable. Model files: {', '.join(MODEL_KINDS)}; "
                    f"population files: {', '.join(POPULATION_KINDS)}.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="png", help="File format.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
-              help="Folder for the figures, written as <file stem>.<kind>.<format>.")
+@out_folder_option("figures, written as <file stem>.<kind>.<format>")
 @click.option("--dims", type=click.IntRange(2, 3), default=2,
               help="Dimensions of the pca and attractor-map figures.")
-@click.option("--key", default=None, show_default="the most recent",
-              help="Stored fixed-point result to draw, e.g. sparse_approx.")
+@fixed_point_key_option("Stored fixed-point result to draw, e.g. sparse_approx.")
 @models_dir_option
 @json_option
 @quiet_option

@@ -8,14 +8,14 @@ import click
 
 from rnntool.cli.common import emit, json_option, model_paths, models_dir_option, quiet_option, stderr
 from rnntool.cli.completion import complete_models
+from rnntool.cli.figure_options import fixed_point_key_option, out_folder_option
+from rnntool.cli.outputs import check_writable
 
 
 @click.command("report")
 @click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
-              help="Folder for the reports, written as <model stem>.report.pdf.")
-@click.option("--key", default=None, show_default="the most recent",
-              help="Stored fixed-point result drawn by the pca and eigen figures.")
+@out_folder_option("reports, written as <model stem>.report.pdf")
+@fixed_point_key_option("Stored fixed-point result drawn by the pca and eigen figures.")
 @models_dir_option
 @json_option
 @quiet_option
@@ -36,9 +36,11 @@ def command(models: tuple[str, ...], out_dir: str, key: str | None, models_dir: 
     """
     from rnntool.report import write_report
 
+    paths = model_paths(models, models_dir)
+    targets = [check_writable(Path(out_dir) / f"{p.stem}.report.pdf") for p in paths]
     written, summaries = [], []
-    for path in model_paths(models, models_dir):
-        out, drawn, left_out = write_report(path, Path(out_dir) / f"{path.stem}.report.pdf", key)
+    for path, target in zip(paths, targets):
+        out, drawn, left_out = write_report(path, target, key)
         if not quiet:
             stderr.print(f"{path.stem}: {len(drawn)} figure(s) in {out}"
                          + (f"; left out: {', '.join(left_out)}" if left_out else ""))

@@ -6,10 +6,11 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from rnntool.cli.common import emit, json_option, models_dir_option, quiet_option, stderr, writable_model_paths
+from rnntool.cli.common import emit, json_option, model_paths, models_dir_option, quiet_option, stderr
 from rnntool.cli.completion import complete_models
-from rnntool.cli.existing import existing_options, must_compute
-from rnntool.cli.options import SEED, count
+from rnntool.cli.existing import existing_options
+from rnntool.cli.options import SEED, FiniteFloat, count
+from rnntool.cli.outputs import prepare_results
 
 F = TypeVar("F", bound=Callable)
 
@@ -43,8 +44,9 @@ def space_settings(sessions: int, blocks: int, seed: int, components: int) -> An
     return settings
 
 
-def closed_loop_models(paths: list, what: str) -> list:
-    """Load every model, refusing (before any work) those not trained in the IBL environment."""
+def closed_loop_models(paths: list, what: str, components: int = 0) -> list:
+    """Load every model, refusing (before any work) those not trained in the IBL environment
+    and those with fewer units than the ``components`` asked for."""
     from rnntool.envs.ibl import IBLEnvironment
     from rnntool.errors import ConfigError
     from rnntool.models import load_model
@@ -54,13 +56,17 @@ def closed_loop_models(paths: list, what: str) -> list:
         if not isinstance(m.task, IBLEnvironment):
             raise ConfigError(f"{m.path}: {what} needs a model of the IBL environment (this "
                               f"one has task {m.record.task.get('name')!r})")
+        units = m.network.config.n_rec
+        if components > units:
+            raise ConfigError(f"{m.path}: --components {components} is more than the agent's "
+                              f"{units} units")
     return models
 
 
 @click.command("statespace")
 @click.argument("models", nargs=-1, required=True, shell_complete=complete_models)
 @session_options
-@click.option("--cut", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.5,
+@click.option("--cut", type=FiniteFloat(0, 1, min_open=True, max_open=True), default=0.5,
               show_default=True, help="Cluster cut, as a fraction of the largest merge distance.")
 @existing_options("the stored state space and circuit")
 @models_dir_option
@@ -86,9 +92,9 @@ def command(models: tuple[str, ...], sessions: int, blocks: int, seed: int, comp
     from rnntool.analysis.ibl_statespace import (analyse_model, has_state_space,
                                                  load_state_space, store_state_space)
 
-    paths = writable_model_paths(models, models_dir)
-    loaded = closed_loop_models(paths, "the state-space analysis")
-    todo = [must_compute(has_state_space(p), f"{p}: a state space", overwrite, keep) for p in paths]
+    paths = model_paths(models, models_dir)
+    loaded = closed_loop_models(paths, "the state-space analysis", components)
+    paths, todo = prepare_results(paths, models_dir, has_state_space, "a state space", overwrite, keep)
     summaries = []
     for path, model, compute in zip(paths, loaded, todo):
         if compute:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import click
 
-from rnntool.cli.common import emit, json_option, models_dir_option, quiet_option, stderr, writable_model_paths
+from rnntool.cli.common import emit, json_option, model_paths, models_dir_option, quiet_option, stderr
 from rnntool.cli.completion import complete_models
-from rnntool.cli.existing import existing_options, must_compute
+from rnntool.cli.existing import existing_options
 from rnntool.cli.options import MAX_INITS, count
+from rnntool.cli.outputs import prepare_results
 from rnntool.cli.statespace import closed_loop_models, session_options, space_settings
 
 
@@ -59,9 +60,9 @@ def run_vector_fields(models: tuple[str, ...], sessions: int = 8, blocks: int = 
 
     field_settings = VectorFieldSettings(grid=grid, settle_steps=settle_steps, seed=seed)
     field_settings.check()
-    paths = writable_model_paths(models, models_dir)
-    closed_loop_models(paths, "the vector-field analysis")
-    todo = [must_compute(has_vector_field(p), f"{p}: a vector field", overwrite, keep) for p in paths]
+    paths = model_paths(models, models_dir)
+    closed_loop_models(paths, "the vector-field analysis", components)
+    paths, todo = prepare_results(paths, models_dir, has_vector_field, "a vector field", overwrite, keep)
     summaries = []
     for path, compute in zip(paths, todo):
         if compute:

@@ -14,18 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from rnntool.envs.metric_table import AGENT_COLUMNS, agent_rows  # noqa: E402
 from rnntool.report.registry import figure_plan  # noqa: E402
 
 PAGE = (8.27, 11.69)  # A4 portrait, inches
-#: Closed-loop evaluation columns: (metric key, heading).
-AGENT_COLUMNS = (("correct_per_trial", "acc/trial"), ("correct_per_action", "acc/action"),
-                 ("action_taken_per_trial", "acted"), ("steps_per_trial", "steps/trial"),
-                 ("feedback_per_step", "fb/step"), ("low_strength_concordant", "μ0 conc."),
-                 ("low_strength_discordant", "μ0 disc."))
-AGENT_NAMES = {"network": "network", "bayesian_actor": "Bayesian actor",
-               "blockless_actor": "blockless actor", "exponential_actor": "exponential actor",
-               "bayesian_observer": "Bayesian observer (threshold)",
-               "observer_at_network_decisions": "observer at the network's decisions"}
 
 
 def write_report(path: str | os.PathLike, out: str | os.PathLike, key: str | None = None
@@ -214,10 +206,7 @@ def evaluation_page(model: Any) -> plt.Figure | None:
     ax.axis("off")
     metrics = ev.get("metrics")
     if isinstance(metrics, dict) and metrics and all(isinstance(v, dict) for v in metrics.values()):
-        order = sorted(metrics, key=lambda n: n != "network")
-        rows = [[AGENT_NAMES.get(name, name)] + [f"{metrics[name][k]:.3f}" if k in metrics[name]
-                                                 else "–" for k, _ in AGENT_COLUMNS]
-                for name in order]
+        rows = agent_rows(metrics)
         header = ["agent"] + [h for _, h in AGENT_COLUMNS]
         settings = ev.get("settings", {})
         title = (f"Evaluation: {settings.get('sessions', '?')} sessions × "

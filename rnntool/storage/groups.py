@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rnntool.errors import ConfigError, ModelNotFoundError
 from rnntool.storage.names import is_path, resolve_model
+from rnntool.storage.text_file import read_input_text
 
 
 class GroupFileError(ConfigError):
@@ -49,12 +50,7 @@ def read_group_file(path: str | os.PathLike, models_dir: str | os.PathLike | Non
     """
     path = Path(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise GroupFileError(f"group file {path} not found") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise GroupFileError(f"{path}: cannot read group file ({err})") from None
+        text = read_input_text(path, "group file", GroupFileError)
     labels: list[str] = []
     models: list[Path] = []
     groups: list[str] = []

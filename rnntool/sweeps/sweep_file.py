@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rnntool.errors import ConfigError
+from rnntool.storage.text_file import read_input_text
 
 KeyPath = tuple  # a key path: table names, array indices and keys
 
@@ -110,12 +111,7 @@ class SweepSource:
 def read_sweep_file(path: str | Path, scale: str | None = None) -> SweepSource:
     """Parse ``path`` and merge ``[scale.<scale>]`` over the other tables."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SweepFileError(f"sweep file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SweepFileError(f"{path}: cannot read the sweep file ({err})") from None
+    text = read_input_text(path, "sweep file", SweepFileError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -15,15 +15,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import centred
-
-
-@dataclass(frozen=True)
-class CentredData:
-    """Centred data (samples, features) and ‖XᵀX‖_F = ‖XXᵀ‖_F."""
-
-    x: np.ndarray
-    gram_norm: float
+from rnntool.analysis.similarity.reduction import Centred, centred
 
 
 @dataclass
@@ -34,15 +26,15 @@ class LinearCKA:
     is_metric: ClassVar[bool] = True
     invariances: ClassVar[tuple[str, ...]] = ("rotation", "permutation", "scaling", "offset")
 
-    def prepare(self, x: np.ndarray) -> CentredData:
+    def prepare(self, x: np.ndarray) -> Centred:
         xc = centred(x)
-        return CentredData(xc, float(np.linalg.norm(xc.T @ xc)))
+        return Centred(xc, float(np.linalg.norm(xc.T @ xc)))  # ‖XᵀX‖_F = ‖XXᵀ‖_F
 
-    def distance(self, a: CentredData, b: CentredData) -> float:
-        alignment = np.linalg.norm(a.x.T @ b.x) ** 2 / (a.gram_norm * b.gram_norm)
+    def distance(self, a: Centred, b: Centred) -> float:
+        alignment = np.linalg.norm(a.x.T @ b.x) ** 2 / (a.norm * b.norm)
         return float(np.arccos(np.clip(alignment, 0.0, 1.0)))
 
-    def distance_matrix(self, prepared: Sequence[CentredData]) -> np.ndarray:
+    def distance_matrix(self, prepared: Sequence[Centred]) -> np.ndarray:
         """All pairwise distances at once through the samples' Gram matrices."""
         inner = gram_inner_products([p.x for p in prepared])
         norms = np.sqrt(np.diag(inner))

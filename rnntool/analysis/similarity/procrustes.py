@@ -16,15 +16,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from rnntool.analysis.similarity.reduction import centred
-
-
-@dataclass(frozen=True)
-class Centred:
-    """Centred data (samples, features) and its Frobenius norm."""
-
-    x: np.ndarray
-    norm: float
+from rnntool.analysis.similarity.reduction import Centred, centred
 
 
 @dataclass

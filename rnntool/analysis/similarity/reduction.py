@@ -28,6 +28,15 @@ class Reduction:
     loadings: np.ndarray
 
 
+@dataclass(frozen=True)
+class Centred:
+    """Centred data (samples, features) and the norm its metric divides by (the Frobenius
+    norm of X for Procrustes, of XᵀX for CKA)."""
+
+    x: np.ndarray
+    norm: float
+
+
 def centred(x: np.ndarray) -> np.ndarray:
     """Data as float64 with each feature's mean over samples removed."""
     x = np.asarray(x, dtype=np.float64)
