@@ -121,12 +121,23 @@ class _Scan(torch.autograd.Function):
         steps = xs.shape[0] - 1
         dphi = None if form.sigmoid else phi.derivative(xs)
         # g[t] accumulates the total gradient with respect to x_{t+1}, in place.
-        g = grad_x.clone() if grad_x is not None else torch.zeros_like(xs[1:])
-        if grad_r is not None and not form.sigmoid:
-            g.addcmul_(grad_r, dphi[1:])
-        fold_rates = grad_r is not None and form.sigmoid
+        gram = (xs.new_zeros(w_rec.shape) if xs.shape[1] > 1 and ctx.needs_input_grad[2]
+                else None)
+        # The whole trajectory of g is kept only when it is returned (the drive's gradient)
+        # or the W_rec gradient is one product over all steps (one member); otherwise two
+        # rolling buffers hold g_t, with no copy of grad_x and no pass over its trajectory.
+        keep_all = ctx.needs_input_grad[1] or (ctx.needs_input_grad[2] and gram is None)
+        if keep_all:
+            g = grad_x.clone() if grad_x is not None else torch.zeros_like(xs[1:])
+            if grad_r is not None and not form.sigmoid:
+                g.addcmul_(grad_r, dphi[1:])
+            g_views = g.unbind(0)
+        else:
+            g, rolling = None, (torch.empty_like(xs[0]), torch.empty_like(xs[0]))
+            gx_views = grad_x.unbind(0) if grad_x is not None else None
+        fold_rates = grad_r is not None and (form.sigmoid or not keep_all)
         tmp, tmp_r = torch.empty_like(xs[0]), torch.empty_like(xs[0])
-        g_views, h_views = g.unbind(0), hs.unbind(0)
+        h_views = hs.unbind(0)
         gr_views = grad_r.unbind(0) if fold_rates else None
         d_views = None if form.sigmoid else dphi.unbind(0)
         back_gain = form.back_gain * alpha
@@ -146,9 +157,12 @@ class _Scan(torch.autograd.Function):
                 v.mul_(h)
                 v.addcmul_(v, h, value=-0.5)
 
-        def add_rate_gradient(g_t: Tensor, gr: Tensor, h: Tensor) -> None:
-            """g_t += gr·φ′(x) for the state whose stored value is h."""
-            if form.half_sigmoid:  # 4·gr·s(1 − s)
+        def add_rate_gradient(g_t: Tensor, gr: Tensor, t: int) -> None:
+            """g_t += gr·φ′(x_t)."""
+            h = h_views[t]
+            if not form.sigmoid:
+                g_t.addcmul_(gr, d_views[t])
+            elif form.half_sigmoid:  # 4·gr·s(1 − s)
                 torch.mul(gr, h, out=tmp_r)
                 tmp_r.addcmul_(tmp_r, h, value=-1.0)
                 g_t.add_(tmp_r, alpha=4.0)
@@ -161,35 +175,56 @@ class _Scan(torch.autograd.Function):
                 tmp_r.addcmul_(tmp_r, h, value=-0.5)
                 g_t.add_(tmp_r, alpha=2.0)
 
-        gram = (xs.new_zeros(w_rec.shape) if xs.shape[1] > 1 and ctx.needs_input_grad[2]
-                else None)
+        # Σ_t g_t for the W_rec gradient's shift term, when g_t is not kept
+        g_sum = (torch.zeros_like(xs[0]) if not keep_all and gram is not None and form.shift
+                 else None)
+        g_t = None
         for t in range(steps - 1, -1, -1):
-            g_t = g_views[t]
+            if keep_all:
+                g_t = g_views[t]
+            elif g_t is None:  # the last step: g_T = grad_x_T
+                g_t = (rolling[0].copy_(gx_views[t]) if gx_views is not None
+                       else rolling[0].zero_())
             if fold_rates:
-                add_rate_gradient(g_t, gr_views[t], h_views[t + 1])
+                add_rate_gradient(g_t, gr_views[t], t + 1)
             if keep is not None:
                 g_t.mul_(keep)
             if gram is not None:
                 gram.baddbmm_(g_t.transpose(1, 2), h_views[t])
+            if g_sum is not None:
+                g_sum.add_(g_t)
             torch.bmm(g_t, w_rec, out=tmp)
             times_dphi(tmp, t)
-            if t > 0:
+            if t == 0:
+                break
+            if keep_all:
                 g_views[t - 1].add_(g_t, alpha=1.0 - alpha).add_(tmp, alpha=back_gain)
-        grad_x0 = g_views[0] * (1.0 - alpha) + tmp * back_gain
+            else:  # g_{t−1} = grad_x_{t−1} + (1 − α)g_t + back_gain·tmp
+                g_prev = rolling[1] if g_t is rolling[0] else rolling[0]
+                if gx_views is not None:
+                    torch.add(gx_views[t - 1], g_t, alpha=1.0 - alpha, out=g_prev)
+                else:
+                    torch.mul(g_t, 1.0 - alpha, out=g_prev)
+                g_t = g_prev.add_(tmp, alpha=back_gain)
+        grad_x0 = g_t * (1.0 - alpha) + tmp * back_gain
         if keep is not None:
             grad_x0.mul_(keep)
+        if g_sum is not None:
+            g = g_sum[None]
         grad_w = (_weight_gradient(g, hs[:-1], alpha, form, gram)
                   if ctx.needs_input_grad[2] else None)
+        if not keep_all:
+            g = None
         return grad_x0, g, grad_w, None, None, None, None
 
 
-def _weight_gradient(g: Tensor, h: Tensor, alpha: float, form: _Stored,
+def _weight_gradient(g: Tensor | None, h: Tensor, alpha: float, form: _Stored,
                      gram: Tensor | None = None) -> Tensor:
     """α Σ_t g_tᵀ r_t per member with r = scale·h − shift; ``gram`` = Σ_t g_tᵀ h_t when
     already summed, else one product over all steps and trials (one member: g and h are
-    (T·B, N) views)."""
-    n = g.shape[-1]
+    (T·B, N) views). With a shift, g may be Σ_t g_t alone, (1, K, B, N)."""
     if gram is None:
+        n = g.shape[-1]
         gram = torch.bmm(g.reshape(1, -1, n).transpose(1, 2), h.reshape(1, -1, n))
     grad = gram.mul_(alpha * form.scale)
     if form.shift:
