@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnntool.network import CTRNN, NetworkConfig, preset_config
+from rnntool.network import scan as scan_module
 from rnntool.network.initialisation import spectral_radius
 from rnntool.seeding import Seeds
 
@@ -31,8 +32,16 @@ def _unrolled(net: CTRNN, u: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
     return torch.stack(states, 2)
 
 
+@pytest.mark.parametrize("trainable", [None, ("W_rec",)])
+@pytest.mark.parametrize("stored", ["sigmoid", "rates"])
 @pytest.mark.parametrize("preset,kw", CASES)
-def test_scan_matches_step_and_autograd(preset: str, kw: dict) -> None:
+def test_scan_matches_step_and_autograd(preset: str, kw: dict, stored: str, trainable,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # small steps store σ(2x), large ones the rates: both forms on the same small network;
+    # W_rec alone trained: the backward keeps g_t in two rolling buffers, not the trajectory
+    monkeypatch.setattr(scan_module, "RATES_FROM", 1 if stored == "rates" else 10 ** 9)
+    if trainable is not None:
+        kw = {**kw, "trainable": trainable}
     net = _random_net(preset, **kw)
     u = torch.randn(4, 9, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     x0 = net.initial_state(4, torch.Generator().manual_seed(3), std=0.5).clone().requires_grad_(True)

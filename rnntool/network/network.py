@@ -184,6 +184,12 @@ class Network:
         lead = z.shape[1:-1]
         p = self.effective()
         w = p["W_out"].transpose(1, 2)
+        if k > 1 and z.dim() == 4 and z.permute(2, 0, 1, 3).is_contiguous():
+            # (K, B, T, ·) view of a scan's time-major storage: one small product per step and
+            # member on the storage itself, read once in order (a member-axis-first product
+            # would walk it with a stride of K·B rows, several times slower for an ensemble)
+            y = (z.permute(2, 0, 1, 3) @ w).add_(p["b_out"][:, None, :]).permute(1, 2, 0, 3)
+            return torch.tanh(y) if self.config.output_nonlinearity == "tanh" else y
         # broadcast over the leading axes instead of flattening them: z is often a view of
         # time-major (T, K, B, ·) storage, which flattening would copy
         y = (z @ w.reshape(k, *([1] * (len(lead) - 1)), *w.shape[1:]) if lead

@@ -7,13 +7,24 @@ runs the adjoint recurrence in place and forms the W_rec gradient as one large p
 all steps instead of one small product per step. ``tests/test_network.py`` checks this
 against repeated calls of :meth:`CTRNN.step` and against autograd.
 
-tanh-family rates are carried as s = σ(2x), because tanh(x) = 2s − 1 and 1 + tanh(x) = 2s:
-PyTorch's CPU sigmoid kernel is about four times faster than its tanh, and φ′ = 4s(1 − s)
-then needs no transcendental function in the backward pass.
+tanh-family rates are computed as φ(x) = 2σ(2x) − offset (tanh: offset 1, 1 + tanh: 0):
+PyTorch's CPU sigmoid kernel is about four times faster than its tanh, and φ′ then needs no
+transcendental function. What the scan stores per step depends on the step's size:
+
+- small steps (one network, few trials: overhead-bound) store s = σ(2x), one kernel per step
+  fewer, and form the rates in one pass over the trajectory at the end;
+- large steps (an ensemble, big batches: memory-bound) store the rates themselves, so the
+  rate trajectory is a view of the scan's buffer and no extra pass over K·B·T·N values (tens
+  to hundreds of MB, far beyond the caches) is made; φ′ = 1 − r² (tanh) or r(2 − r) (1 + tanh).
+
+With several members the W_rec gradient Σ_t g_tᵀ r_t accumulates step by step in the
+backward pass while g_t is in cache; one product over all steps would first copy the
+time-major trajectories into member-major order.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -23,6 +34,39 @@ from rnntool.network.nonlinearities import Nonlinearity
 
 # φ(x) = 2σ(2x) − offset for these nonlinearities.
 _SIGMOID_OFFSET = {"tanh": 1.0, "one_plus_tanh": 0.0}
+#: steps of at least this many values (K·B·N) store rates rather than σ(2x): measured on one
+#: core, the per-step kernel this costs is cheaper than a pass over a trajectory that large
+RATES_FROM = 8192
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the scan keeps per step, h, with r = scale·h − shift (r = h unless σ-stored)."""
+
+    sigmoid: bool  # φ is 2σ(2x) − offset
+    offset: float
+    scale: float  # 2 when h = σ(2x), else 1
+    shift: float  # offset when h = σ(2x), else 0
+
+    @classmethod
+    def choose(cls, phi: Nonlinearity, step_size: int) -> "_Stored":
+        offset = _SIGMOID_OFFSET.get(phi.name)
+        if offset is None:
+            return cls(False, 0.0, 1.0, 0.0)
+        if step_size >= RATES_FROM:
+            return cls(True, offset, 1.0, 0.0)
+        return cls(True, offset, 2.0, offset)
+
+    @property
+    def half_sigmoid(self) -> bool:
+        return self.sigmoid and self.scale == 2.0
+
+    @property
+    def back_gain(self) -> float:
+        """The factor of α that ``times_dphi`` leaves out of φ′."""
+        if self.half_sigmoid:
+            return 4.0  # v·s(1 − s) = v·φ′/4
+        return 2.0 if self.sigmoid and not self.offset else 1.0  # 1 + tanh: v·r(1 − r/2)
 
 
 class _Scan(torch.autograd.Function):
@@ -31,20 +75,27 @@ class _Scan(torch.autograd.Function):
                 phi: Nonlinearity, keep: Tensor | None, fill: Tensor | None
                 ) -> tuple[Tensor, Tensor]:
         steps = drive.shape[0]
-        offset = _SIGMOID_OFFSET.get(phi.name)
+        form = _Stored.choose(phi, x0.numel())
         xs = x0.new_empty((steps + 1,) + x0.shape)
-        hs = torch.empty_like(xs)  # s = σ(2x) for the tanh family, else r = φ(x)
+        hs = torch.empty_like(xs)
         tmp = torch.empty_like(x0)
         xs[0].copy_(x0)
         x_views, h_views, d_views = xs.unbind(0), hs.unbind(0), drive.unbind(0)
         w_t = w_rec.transpose(1, 2)
-        if offset is None:
-            h_views[0].copy_(phi.fn(x0))
-            gain, shift = alpha, None
-        else:
-            torch.sigmoid(torch.mul(x0, 2.0, out=tmp), out=h_views[0])
-            gain = 2.0 * alpha
-            shift = (alpha * offset * w_rec.sum(2)).unsqueeze(1) if offset else None
+        gain = alpha * form.scale
+        shift = (alpha * form.shift * w_rec.sum(2)).unsqueeze(1) if form.shift else None
+
+        def store(x: Tensor, out: Tensor) -> None:
+            if not form.sigmoid:
+                out.copy_(phi.fn(x))
+                return
+            torch.sigmoid(torch.mul(x, 2.0, out=tmp), out=out)
+            if not form.half_sigmoid:
+                out.mul_(2.0)
+                if form.offset:
+                    out.sub_(form.offset)
+
+        store(x0, h_views[0])
         for t in range(steps):
             x_next = x_views[t + 1]
             torch.add(d_views[t], x_views[t], alpha=1.0 - alpha, out=x_next)
@@ -53,75 +104,131 @@ class _Scan(torch.autograd.Function):
                 x_next.sub_(shift)
             if keep is not None:
                 x_next.mul_(keep).add_(fill)
-            if offset is None:
-                h_views[t + 1].copy_(phi.fn(x_next))
-            else:
-                torch.sigmoid(torch.mul(x_next, 2.0, out=tmp), out=h_views[t + 1])
+            store(x_next, h_views[t + 1])
         ctx.save_for_backward(xs, hs, w_rec, keep)
-        ctx.alpha, ctx.phi, ctx.offset = alpha, phi, offset
-        rates = hs[1:] if offset is None else torch.mul(hs[1:], 2.0).sub_(offset)
+        ctx.alpha, ctx.phi, ctx.form = alpha, phi, form
+        # an output that nothing reads (the rates when the readout reads x) comes back as
+        # None, not as a trajectory of zeros folded in step by step
+        ctx.set_materialize_grads(False)
+        rates = torch.mul(hs[1:], 2.0).sub_(form.offset) if form.half_sigmoid else hs[1:]
         return xs[1:], rates
 
     @staticmethod
     def backward(ctx: Any, grad_x: Tensor | None, grad_r: Tensor | None
                  ) -> tuple[Tensor | None, ...]:
         xs, hs, w_rec, keep = ctx.saved_tensors
-        alpha, phi, offset = ctx.alpha, ctx.phi, ctx.offset
+        alpha, phi, form = ctx.alpha, ctx.phi, ctx.form
         steps = xs.shape[0] - 1
-        sigmoid_form = offset is not None
-        dphi = None if sigmoid_form else phi.derivative(xs)
+        dphi = None if form.sigmoid else phi.derivative(xs)
         # g[t] accumulates the total gradient with respect to x_{t+1}, in place.
-        g = grad_x.clone() if grad_x is not None else torch.zeros_like(xs[1:])
-        if grad_r is not None and not sigmoid_form:
-            g.addcmul_(grad_r, dphi[1:])
-        fold_rates = grad_r is not None and sigmoid_form
-        tmp, tmp_r = torch.empty_like(xs[0]), torch.empty_like(xs[0])
-        g_views, h_views = g.unbind(0), hs.unbind(0)
-        r_views = grad_r.unbind(0) if fold_rates else None
-        d_views = None if sigmoid_form else dphi.unbind(0)
-        back_gain = 4.0 * alpha if sigmoid_form else alpha
-        # With several members, Σ_t g_tᵀ h_t accumulates step by step while g_t is in cache:
-        # one product over all steps would first copy g and h into member-major order.
         gram = (xs.new_zeros(w_rec.shape) if xs.shape[1] > 1 and ctx.needs_input_grad[2]
                 else None)
-        for t in range(steps - 1, -1, -1):
-            g_t = g_views[t]
-            if fold_rates:  # g_t += grad_r_t · 4s(1 − s), s = σ(2x_{t+1})
-                torch.mul(r_views[t], h_views[t + 1], out=tmp_r)
-                tmp_r.addcmul_(tmp_r, h_views[t + 1], value=-1.0)
+        # The whole trajectory of g is kept only when it is returned (the drive's gradient)
+        # or the W_rec gradient is one product over all steps (one member); otherwise two
+        # rolling buffers hold g_t, with no copy of grad_x and no pass over its trajectory.
+        keep_all = ctx.needs_input_grad[1] or (ctx.needs_input_grad[2] and gram is None)
+        if keep_all:
+            g = grad_x.clone() if grad_x is not None else torch.zeros_like(xs[1:])
+            if grad_r is not None and not form.sigmoid:
+                g.addcmul_(grad_r, dphi[1:])
+            g_views = g.unbind(0)
+        else:
+            g, rolling = None, (torch.empty_like(xs[0]), torch.empty_like(xs[0]))
+            gx_views = grad_x.unbind(0) if grad_x is not None else None
+        fold_rates = grad_r is not None and (form.sigmoid or not keep_all)
+        tmp, tmp_r = torch.empty_like(xs[0]), torch.empty_like(xs[0])
+        h_views = hs.unbind(0)
+        gr_views = grad_r.unbind(0) if fold_rates else None
+        d_views = None if form.sigmoid else dphi.unbind(0)
+        back_gain = form.back_gain * alpha
+
+        def times_dphi(v: Tensor, t: int) -> None:
+            """v ← v·φ′(x_t)/back_gain·α (tmp_r is free here)."""
+            h = h_views[t]
+            if not form.sigmoid:
+                v.mul_(d_views[t])
+            elif form.half_sigmoid:  # v·s(1 − s)
+                v.mul_(h)
+                v.addcmul_(v, h, value=-1.0)
+            elif form.offset:  # v·(1 − r²)
+                torch.mul(v, h, out=tmp_r)
+                v.addcmul_(tmp_r, h, value=-1.0)
+            else:  # v·r(1 − r/2)
+                v.mul_(h)
+                v.addcmul_(v, h, value=-0.5)
+
+        def add_rate_gradient(g_t: Tensor, gr: Tensor, t: int) -> None:
+            """g_t += gr·φ′(x_t)."""
+            h = h_views[t]
+            if not form.sigmoid:
+                g_t.addcmul_(gr, d_views[t])
+            elif form.half_sigmoid:  # 4·gr·s(1 − s)
+                torch.mul(gr, h, out=tmp_r)
+                tmp_r.addcmul_(tmp_r, h, value=-1.0)
                 g_t.add_(tmp_r, alpha=4.0)
+            elif form.offset:  # gr·(1 − r²)
+                g_t.add_(gr)
+                torch.mul(gr, h, out=tmp_r)
+                g_t.addcmul_(tmp_r, h, value=-1.0)
+            else:  # 2·gr·r(1 − r/2)
+                torch.mul(gr, h, out=tmp_r)
+                tmp_r.addcmul_(tmp_r, h, value=-0.5)
+                g_t.add_(tmp_r, alpha=2.0)
+
+        # Σ_t g_t for the W_rec gradient's shift term, when g_t is not kept
+        g_sum = (torch.zeros_like(xs[0]) if not keep_all and gram is not None and form.shift
+                 else None)
+        g_t = None
+        for t in range(steps - 1, -1, -1):
+            if keep_all:
+                g_t = g_views[t]
+            elif g_t is None:  # the last step: g_T = grad_x_T
+                g_t = (rolling[0].copy_(gx_views[t]) if gx_views is not None
+                       else rolling[0].zero_())
+            if fold_rates:
+                add_rate_gradient(g_t, gr_views[t], t + 1)
             if keep is not None:
                 g_t.mul_(keep)
             if gram is not None:
                 gram.baddbmm_(g_t.transpose(1, 2), h_views[t])
+            if g_sum is not None:
+                g_sum.add_(g_t)
             torch.bmm(g_t, w_rec, out=tmp)
-            if sigmoid_form:
-                tmp.mul_(h_views[t])
-                tmp.addcmul_(tmp, h_views[t], value=-1.0)  # tmp·s·(1 − s)
-            else:
-                tmp.mul_(d_views[t])
-            if t > 0:
+            times_dphi(tmp, t)
+            if t == 0:
+                break
+            if keep_all:
                 g_views[t - 1].add_(g_t, alpha=1.0 - alpha).add_(tmp, alpha=back_gain)
-        grad_x0 = g_views[0] * (1.0 - alpha) + tmp * back_gain
+            else:  # g_{t−1} = grad_x_{t−1} + (1 − α)g_t + back_gain·tmp
+                g_prev = rolling[1] if g_t is rolling[0] else rolling[0]
+                if gx_views is not None:
+                    torch.add(gx_views[t - 1], g_t, alpha=1.0 - alpha, out=g_prev)
+                else:
+                    torch.mul(g_t, 1.0 - alpha, out=g_prev)
+                g_t = g_prev.add_(tmp, alpha=back_gain)
+        grad_x0 = g_t * (1.0 - alpha) + tmp * back_gain
         if keep is not None:
             grad_x0.mul_(keep)
-        grad_w = (_weight_gradient(g, hs[:-1], alpha, offset, gram)
+        if g_sum is not None:
+            g = g_sum[None]
+        grad_w = (_weight_gradient(g, hs[:-1], alpha, form, gram)
                   if ctx.needs_input_grad[2] else None)
+        if not keep_all:
+            g = None
         return grad_x0, g, grad_w, None, None, None, None
 
 
-def _weight_gradient(g: Tensor, h: Tensor, alpha: float, offset: float | None,
+def _weight_gradient(g: Tensor | None, h: Tensor, alpha: float, form: _Stored,
                      gram: Tensor | None = None) -> Tensor:
-    """α Σ_t g_tᵀ r_t per member; ``gram`` = Σ_t g_tᵀ h_t when already summed, else one
-    product over all steps and trials (one member: g and h are (T·B, N) views)."""
-    n = g.shape[-1]
+    """α Σ_t g_tᵀ r_t per member with r = scale·h − shift; ``gram`` = Σ_t g_tᵀ h_t when
+    already summed, else one product over all steps and trials (one member: g and h are
+    (T·B, N) views). With a shift, g may be Σ_t g_t alone, (1, K, B, N)."""
     if gram is None:
+        n = g.shape[-1]
         gram = torch.bmm(g.reshape(1, -1, n).transpose(1, 2), h.reshape(1, -1, n))
-    if offset is None:
-        return alpha * gram
-    grad = (2.0 * alpha) * gram
-    if offset:
-        grad.sub_(alpha * offset * g.sum((0, 2)).unsqueeze(2))
+    grad = gram.mul_(alpha * form.scale)
+    if form.shift:
+        grad.sub_(alpha * form.shift * g.sum((0, 2)).unsqueeze(2))
     return grad
 
 
