@@ -212,3 +212,21 @@ def test_evaluate_stores_per_task_scores_and_the_cddm_grid(tmp_path: Path,
         main(["plot", str(path), "--kind", "psychometric-grid", "--out", str(tmp_path / "fig")])
     assert done.value.code == 0
     assert (tmp_path / "fig" / "cddm_random.psychometric-grid.png").stat().st_size > 10_000
+
+
+def test_per_task_scores_are_those_of_the_summary_trials() -> None:
+    """evaluate scores each task of a list on the very trials of its summary metrics."""
+    from rnntool.analysis.evaluation import evaluate
+    from rnntool.network import Network
+
+    task = make_task("delaygo,delayanti", mix="trial", durations="fixed")
+    config = NetworkConfig(n_in=task.n_in, n_rec=8, n_out=task.n_out, alpha=0.2, phi="tanh",
+                           init="gaussian", noise_rec=0.05)
+    net = Network.initialise(config, torch.Generator().manual_seed(1))
+    result = evaluate(net, task, seed=3, trials=60)
+    metrics, per_task = result["metrics"], result["per_task"]
+    assert sum(s["trials"] for s in per_task.values()) == 60
+    for name, scores in per_task.items():
+        assert scores["mse"] == pytest.approx(metrics[f"{name}.mse"], rel=1e-6)
+        assert scores["accuracy"] == pytest.approx(metrics[f"{name}.accuracy"], abs=1e-12)
+    assert evaluate(net, task, seed=3, trials=60)["per_task"] == per_task
