@@ -230,3 +230,18 @@ def test_per_task_scores_are_those_of_the_summary_trials() -> None:
         assert scores["mse"] == pytest.approx(metrics[f"{name}.mse"], rel=1e-6)
         assert scores["accuracy"] == pytest.approx(metrics[f"{name}.accuracy"], abs=1e-12)
     assert evaluate(net, task, seed=3, trials=60)["per_task"] == per_task
+
+
+def test_trajectory_classes_name_the_answer_channel() -> None:
+    from rnntool.plotting.task_view import trial_classes
+
+    cddm = make_task("cddm")
+    batch = grid_batch(cddm, 1, torch.Generator().manual_seed(0))
+    classes, labels = trial_classes(batch, cddm)
+    assert labels == ["answer right", "answer left", "no answer"]
+    relevant = torch.where(batch.conditions["context"] == 0, batch.conditions["motion"],
+                           batch.conditions["colour"]).numpy()
+    assert np.array_equal(classes, np.select([relevant > 0, relevant < 0], [0, 1], 2))
+    flipflop = make_task("flipflop", bits=2)
+    _, bits = trial_classes(flipflop.sample(64, torch.Generator().manual_seed(0)), flipflop)
+    assert bits and all(label.startswith("final bits ") for label in bits)
