@@ -212,3 +212,78 @@ def test_evaluate_stores_per_task_scores_and_the_cddm_grid(tmp_path: Path,
         main(["plot", str(path), "--kind", "psychometric-grid", "--out", str(tmp_path / "fig")])
     assert done.value.code == 0
     assert (tmp_path / "fig" / "cddm_random.psychometric-grid.png").stat().st_size > 10_000
+
+
+def test_per_task_scores_are_those_of_the_summary_trials() -> None:
+    """evaluate scores each task of a list on the very trials of its summary metrics."""
+    from rnntool.analysis.evaluation import evaluate
+    from rnntool.network import Network
+
+    task = make_task("delaygo,delayanti", mix="trial", durations="fixed")
+    config = NetworkConfig(n_in=task.n_in, n_rec=8, n_out=task.n_out, alpha=0.2, phi="tanh",
+                           init="gaussian", noise_rec=0.05)
+    net = Network.initialise(config, torch.Generator().manual_seed(1))
+    result = evaluate(net, task, seed=3, trials=60)
+    metrics, per_task = result["metrics"], result["per_task"]
+    assert sum(s["trials"] for s in per_task.values()) == 60
+    for name, scores in per_task.items():
+        assert scores["mse"] == pytest.approx(metrics[f"{name}.mse"], rel=1e-6)
+        assert scores["accuracy"] == pytest.approx(metrics[f"{name}.accuracy"], abs=1e-12)
+    assert evaluate(net, task, seed=3, trials=60)["per_task"] == per_task
+
+
+def test_trajectory_classes_name_the_answer_channel() -> None:
+    from rnntool.plotting.task_view import trial_classes
+
+    cddm = make_task("cddm")
+    batch = grid_batch(cddm, 1, torch.Generator().manual_seed(0))
+    classes, labels = trial_classes(batch, cddm)
+    assert labels == ["answer right", "answer left", "no answer"]
+    relevant = torch.where(batch.conditions["context"] == 0, batch.conditions["motion"],
+                           batch.conditions["colour"]).numpy()
+    assert np.array_equal(classes, np.select([relevant > 0, relevant < 0], [0, 1], 2))
+    flipflop = make_task("flipflop", bits=2)
+    _, bits = trial_classes(flipflop.sample(64, torch.Generator().manual_seed(0)), flipflop)
+    assert bits and all(label.startswith("final bits ") for label in bits)
+
+
+def test_fixed_points_on_chosen_axes_and_the_sweep_in_3d(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    """A linear network (x* = 2 W_in u at every input): its sweep fixed points drawn on
+    chosen axes (an input column, a readout row, a PC) and the interpolation figure in 3-D."""
+    from rnntool.analysis.fixedpoints import FinderSettings
+    from rnntool.analysis.task_analyses import find_at_task_inputs
+    from rnntool.cli.main import main
+
+    task = make_task("delaygo,delayanti", smoothing=0)
+    n, rng = 6, np.random.default_rng(7)
+    w_in, w_out = rng.standard_normal((n, task.n_in)), rng.standard_normal((3, n))
+    config = NetworkConfig(n_in=task.n_in, n_rec=n, n_out=3, alpha=0.2, phi="linear", dtype="float64")
+    weights = {"W_in": w_in, "W_rec": 0.5 * np.eye(n), "b": np.zeros(n), "W_out": w_out,
+               "b_out": np.zeros(3), "x0": np.zeros(n)}
+    path = tmp_path / "linear.h5"
+    write_model(path, ModelRecord("linear", task.config(), config.to_dict(), {"name": "bptt"}, 0, weights))
+    points, _ = find_at_task_inputs(path, None, "stim:delay", 4, FinderSettings(method="exact", n_inits=32))
+    basis, names = projection_axes(task.name, weights, points.x, 3, ["input1", "readout2", "pc1"])
+    assert names == ["input 1", "readout 2", "PC1"]
+    assert np.allclose(basis @ basis.T, np.eye(3), atol=1e-12)
+    assert np.allclose(basis[0], w_in[:, 1] / np.linalg.norm(w_in[:, 1]))
+    with pytest.raises(ConfigError, match="cddm"):
+        projection_axes(task.name, weights, points.x, 2, ["context"])
+    with pytest.raises(ConfigError, match="span"):
+        projection_axes(task.name, {"W_in": w_in, "W_out": np.stack([w_in[:, 1]] * 3)}, points.x, 2,
+                        ["input1", "readout0"])
+    out = tmp_path / "fig"
+    for args, name in ((["--kind", "attractor-map", "--axes", "input1,readout2"], "attractor-map"),
+                       (["--kind", "attractor-map", "--dims", "3"], "attractor-map3d"),
+                       (["--kind", "sweep", "--dims", "3"], "sweep3d")):
+        with pytest.raises(SystemExit) as done:
+            main(["plot", str(path), *args, "--out", str(out), "-q"])
+        assert done.value.code == 0 and (out / f"linear.{name}.png").stat().st_size > 10_000
+    capsys.readouterr()
+    for bad in (["--axes", "bogus"], ["--axes", "pc1,pc2,pc3"], ["--axes", "pc1,pc1"],
+                ["--axes", "context"], ["--axes", "readout9"]):
+        with pytest.raises(SystemExit) as done:
+            main(["plot", str(path), "--kind", "attractor-map", *bad, "--out", str(tmp_path / "bad")])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and len(err.strip().splitlines()) == 1, (bad, err)

@@ -18,7 +18,8 @@ from rnntool.tasks.suite_defaults import ENGELLAB, MULTITASK_NETWORK
 
 SAMPLES = Path(__file__).parent.parent / "sample_models"
 #: name → (task, what is stored: a traced attractor kind, or "fixedpoints")
-SHIPPED = {"mt_1": ("delaygo,delayanti", "fixedpoints"), "cddm_1": ("cddm", "line"),
+SHIPPED = {"mt_1": ("delaygo,delayanti", "fixedpoints"), "mt_2": ("delaygo,delayanti,dms,antidms", "fixedpoints"),
+           "cddm_1": ("cddm", "line"),
            "man_1": ("memory_anti_number", "line"), "maa_1": ("memory_anti_angle", "ring"),
            "dmts_1": ("dmts", "fixedpoints"), "flipflop_2bit": ("flipflop", "fixedpoints")}
 PRESENT = [name for name in SHIPPED if (SAMPLES / f"{name}.h5").exists()]

@@ -29,27 +29,29 @@ def evaluate(net: CTRNN, task: Task, seed: int = 0, trials: int = 2000) -> dict[
     psychometric curve per context: P(y_T > 0) at McMahan et al. 2021's signed coherences,
     with the number of decided trials (y_T ≠ 0) behind each point.
 
-    The test set is drawn from the ``evaluation`` stream of ``seed``, which training never
-    uses; the default seed 0 (also the CLI's) gives every model the same test trials.
+    The test set and the network's noise are drawn from the ``evaluation`` stream of
+    ``seed``, which training never uses; the default seed 0 (also the CLI's) gives every
+    model the same test trials, and the same call the same scores. Task suites also get
+    their scores per task on these very trials (``per_task``).
 
     Returns a tree ready to be stored under ``/evaluation`` of the model file.
     """
     gen = Seeds(seed).generator("evaluation")
     batch = task.validation_batch(gen, trials)
-    trace = output_trace(net, batch.inputs, net.initial_state(len(batch), gen))[:1].cpu()
+    trace = output_trace(net, batch.inputs, net.initial_state(len(batch), gen), gen)[:1].cpu()
     metrics = {k: float(v[0]) for k, v in metric_values(task.metric_sums(trace, batch)).items()}
     result: dict[str, Any] = {"seed": int(seed), "trials": int(trials), "metrics": metrics,
                               "primary_metric": task.primary}
     result.update(duration_evaluation(net, task, gen, trials))
+    outputs = trace[0]
+    result.update(task_evaluation(net, task, gen, outputs, batch))
     if not task.has_correct_answer:
         return result
-    outputs = trace[0]
     correct = task.correct(outputs, batch)
     scored = task.scored(batch)
     result.update({"accuracy": metrics["accuracy"], "scored_trials": int(scored.sum())})
     if isinstance(task, EvidenceTask):
         result.update(_evidence_tables(net, task, batch, outputs, correct, scored, gen, trials))
-    result.update(task_evaluation(net, task, gen, trials))
     return result
 
 

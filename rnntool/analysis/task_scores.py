@@ -1,7 +1,8 @@
 """Scores of period-based tasks: MSE and correct rate per task, and the CDDM psychometric grid.
 
-- :func:`per_task_scores`: masked MSE (normalised by the number of scored elements) and the
-  fraction correct of scored trials, for a single task or for each task of a task list.
+- :func:`score_outputs`: masked MSE (normalised by the number of scored elements) and the
+  fraction correct of scored trials, for a single task or for each task of a task list,
+  scored on the very trials (and outputs) of ``evaluate``'s summary metrics.
 - :func:`psychometric_grid`: for CDDM (Mante et al. 2013), every (motion, colour) coherence
   pair of each context is run ``repeats`` times with the network's noise; the choice is the
   sign of right − left over the decision period. Stored: % "right" choices and the MSE on
@@ -46,15 +47,9 @@ def _scores(task: Task, outputs: torch.Tensor, batch: Batch) -> dict[str, float]
     return result
 
 
-def per_task_scores(net: Any, task: Task, generator: torch.Generator, trials: int = 1000
-                    ) -> dict[str, dict[str, float]]:
-    """``{task name: {"mse", "accuracy" (where defined), "trials"}}`` on a fresh validation set."""
-    batch = task.validation_batch(generator, trials)
-    return score_outputs(task, network_outputs(net, batch, generator), batch)
-
-
 def score_outputs(task: Task, outputs: torch.Tensor, batch: Batch) -> dict[str, dict[str, float]]:
-    """Scores of outputs (B, T, n_out) on ``batch``, per task of a task list."""
+    """``{task name: {"mse", "accuracy" (where defined), "trials"}}`` of outputs (B, T, n_out)
+    on ``batch``, per task of a task list."""
     subtasks = getattr(task, "tasks", None)
     if not subtasks:
         return {task.name: _scores(task, outputs, batch)}
@@ -105,16 +100,18 @@ def _grid(task: CDDM, right: torch.Tensor, mse: torch.Tensor, repeats: int) -> d
             "repeats": int(repeats), "axes": np.array(["context", "motion", "colour"])}
 
 
-def task_evaluation(net: Any, task: Task, generator: torch.Generator, trials: int,
-                    repeats: int = 31) -> dict[str, Any]:
+def task_evaluation(net: Any, task: Task, generator: torch.Generator, outputs: torch.Tensor,
+                    batch: Batch, repeats: int = 31) -> dict[str, Any]:
     """What ``rnntool evaluate`` adds for the task suites: scores per task of a period-based
-    task or task list, and the psychometric grid of CDDM ({} for other tasks)."""
+    task or task list on the test trials ``batch`` and the network's ``outputs`` (B, T, n_out)
+    behind the summary metrics (one draw, so both agree), and the psychometric grid of CDDM
+    ({} for other tasks)."""
     from rnntool.tasks.period_task import PeriodTask
 
     subtasks = getattr(task, "tasks", None)
     if not isinstance(task, PeriodTask) and not subtasks:
         return {}
-    result: dict[str, Any] = {"per_task": per_task_scores(net, task, generator, trials)}
+    result: dict[str, Any] = {"per_task": score_outputs(task, outputs, batch)}
     if isinstance(task, CDDM):
         result["psychometric_grid"] = psychometric_grid(net, task, generator, repeats)
     return result

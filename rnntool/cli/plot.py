@@ -24,13 +24,17 @@ POPULATION_FORMAT = "rnntool-population"
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="png", help="File format.")
 @out_folder_option("figures, written as <file stem>.<kind>.<format>")
 @click.option("--dims", type=click.IntRange(2, 3), default=2,
-              help="Dimensions of the pca and attractor-map figures.")
+              help="Dimensions of the pca, attractor-map and sweep figures.")
+@click.option("--axes", default=None, metavar="A,B[,C]", show_default="the task's",
+              help="Axes of the attractor-map figure, in order (then principal components): "
+                   "choice, context, sensory (cddm), readout, readoutK, inputK, pcK.")
 @fixed_point_key_option("Stored fixed-point result to draw, e.g. sparse_approx.")
 @models_dir_option
 @json_option
 @quiet_option
 def command(files: tuple[str, ...], kinds: tuple[str, ...], fmt: str, out_dir: str, dims: int,
-            key: str | None, models_dir: str | None, as_json: bool, quiet: bool) -> None:
+            axes: str | None, key: str | None, models_dir: str | None, as_json: bool,
+            quiet: bool) -> None:
     """Draw figures of model or population FILES into --out; prints the paths written.
 
     Figures are derived files: an existing figure of the same name is replaced.
@@ -41,9 +45,13 @@ def command(files: tuple[str, ...], kinds: tuple[str, ...], fmt: str, out_dir: s
       rnntool plot bptt_0050 --kind eigen --key small_exact
       rnntool fixedpoints bptt_0050 --mode sparse --keep | rnntool plot - --kind pca --dims 3
       rnntool plot models/groups.svcca.h5 --kind mds
+      rnntool plot cddm_1 --kind attractor-map --dims 3 --axes choice,context,pc1
     """
     import h5py
 
+    from rnntool.plotting.axis_names import parse_axes
+
+    parse_axes(axes, dims)
     written = []
     for path in model_paths(files, models_dir):
         if _is_population(h5py, path):
@@ -61,7 +69,7 @@ def command(files: tuple[str, ...], kinds: tuple[str, ...], fmt: str, out_dir: s
             if wrong:
                 raise ConfigError(f"{path}: model files have no figure {wrong[0]!r} "
                                   f"(theirs: {', '.join(MODEL_KINDS)})")
-            paths = plot_model_file(path, list(kinds) or None, out_dir, fmt, key, dims)
+            paths = plot_model_file(path, list(kinds) or None, out_dir, fmt, key, dims, axes)
         if not quiet:
             stderr.print(f"{path.name}: {len(paths)} figure(s) in {out_dir}/")
         written.extend(paths)

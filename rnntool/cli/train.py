@@ -54,8 +54,9 @@ class _RuleOptionsHelp(click.Command):
 @click.command("train", cls=_RuleOptionsHelp)
 @click.argument("names", nargs=-1, required=True)
 @click.option("--rule", type=rule_choice(), default=None,
-              show_default="from the name's prefix, else the task's",
-              help="Learning rule (prefixes: bptt/bp, ga, ff, force, hebb; listed below).")
+              show_default="the name's first word, else the task's",
+              help="Learning rule; a model name whose first word is a rule prefix (bptt/bp, ga, "
+                   "ff, force, hebb: ff_1, ga-3, not ff2) selects it (listed below).")
 @click.option("--task", "task_name", default=None, show_default="cdi", shell_complete=task_names,
               help="Task: a registered name (listed below; --rdm selects rdm; ibl is "
                    "closed-loop), a comma list (one network, all tasks), FILE.py:Class or "
@@ -175,6 +176,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train ga_mine --N 2 --opt population=30 --log-every 10
       rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2
       rnntool train gru_1 --task flipflop --bits 3 --cell gru
+      rnntool train ff2 --task flipflop --bits 2 --task-opt variant=engellab   # the task's bptt
+      rnntool train mt_1 --task delaygo,delayanti     # one network, two tasks, one-hot task ID
       rnntool train ens --seeds 1-20 -v 0.5 --N 2     # one batched run, 20 files + ens.groups.txt
       rnntool train mt --task flipflop --checkpoint-every 500; rnntool train mt --task flipflop --resume
       rnntool train ibl_1 --task ibl                 # closed loop, Schaeffer et al. 2020 (see below)

@@ -9,6 +9,8 @@ panel shares the same axis limits, and a last panel shows the fixed points alone
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -25,13 +27,13 @@ from rnntool.seeding import Seeds
 def trial_states(model: Model, trials: int = 20, seed: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """States (trials, T, N) on seeded task trials, each trial's class and the class labels
-    (the final target's sign, or the final bit pattern for several outputs)."""
+    (the answer channel, the final target's sign or the final bit pattern)."""
     gen = Seeds(model.record.seed if seed is None else seed).generator("analysis")
     batch = model.task.sample(trials, gen)
     net = DynamicalSystem(model.network)
     with torch.no_grad():
         states = net.simulate(batch.inputs, net.initial_state(trials, gen), gen).states[0]
-    classes, labels = trial_classes(batch)
+    classes, labels = trial_classes(batch, model.task)
     return states.cpu().double().numpy(), classes, labels
 
 
@@ -134,10 +136,17 @@ def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
     everything = np.concatenate([proj.reshape(-1, dims), fp])
     lo, hi = everything.min(0), everything.max(0)
     pad = 0.05 * (hi - lo + 1e-12)
-    fig = plt.figure(figsize=(4.3 * len(panels) + 1.3, 4.8))
+    note = "" if has_points else " — no stored fixed points (run rnntool fixedpoints)"
+    width = max(4.3 * len(panels) + 1.3, 7.0)
+    # about 9 characters of the default title size per inch: wrap within the figure's width
+    heading = textwrap.fill(f"{model.record.name}: state trajectories of {trials} "
+                            f"{model.task.name} trials in PC space{note}", int(9 * width))
+    height = 4.6 + 0.25 * heading.count("\n")
+    fig = plt.figure(figsize=(width, height))
     labels = [f"PC{d + 1} ({100 * r:.0f} % var.)" for d, r in enumerate(ratio)]
-    right = 1 - 1.3 / fig.get_figwidth()
-    fig.subplots_adjust(left=0.05, right=right - 0.02, bottom=0.24, top=0.86, wspace=0.3)
+    right = 1 - 1.3 / width
+    fig.subplots_adjust(left=0.8 / width, right=right - 0.02, bottom=1.15 / height,
+                        top=1 - (0.7 + 0.25 * heading.count("\n")) / height, wspace=0.3)
     phased = len(panels) - has_points > 1
     for i, (name, start, end) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1, projection="3d" if dims == 3 else None)
@@ -165,9 +174,7 @@ def pca_figure(model: Model, points: FixedPoints | None, dims: int = 2,
         if dims == 3:
             ax.set_zlim(lo[2] - pad[2], hi[2] + pad[2])
             ax.set_zlabel(labels[2])
-    note = "" if has_points else " — no stored fixed points (run rnntool fixedpoints)"
-    fig.suptitle(f"{model.record.name}: state trajectories of {trials} {model.task.name} trials "
-                 f"in PC space{note}")
+    fig.suptitle(heading)
     _legend(fig, class_labels, traj_colours, has_points, phased)
     _colour_keys(fig, keys, right + (0.035 if dims == 3 else 0.01))
     return fig

@@ -20,6 +20,7 @@ from rnntool.plotting.ibl_dynamics import WHY as IBL_WHY, ibl_draw, ibl_kinds
 from rnntool.plotting.kinds import FORMATS, MODEL_KINDS
 from rnntool.plotting.style import save
 from rnntool.plotting.task_kinds import WHY, task_draw, task_kinds
+from rnntool.plotting.axis_names import parse_axes
 from rnntool.tasks.duration import Duration
 
 KINDS = MODEL_KINDS
@@ -40,7 +41,8 @@ def applicable_kinds(model: Model) -> list[str]:
 
 
 def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: str | os.PathLike,
-                    fmt: str = "png", key: str | None = None, dims: int = 2) -> list[Path]:
+                    fmt: str = "png", key: str | None = None, dims: int = 2,
+                    axes: str | None = None) -> list[Path]:
     """Draw the requested figures of a model (default: all that apply); return the paths."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
@@ -55,17 +57,18 @@ def plot_model_file(path: str | os.PathLike, kinds: list[str] | None, out_dir: s
     if missing:
         raise ConfigError(f"{path}: nothing to draw for {missing[0]!r} "
                           f"({_why(missing[0])})")
-    draw = drawers(model, key, dims)
+    draw = drawers(model, key, dims, parse_axes(axes, dims))
     out = Path(out_dir)
-    suffix = {k: f"{k}{dims}d" if dims == 3 else k for k in ("pca", "attractor-map")}
+    suffix = {k: f"{k}{dims}d" if dims == 3 else k for k in ("pca", "attractor-map", "sweep")}
     return [save(draw[k](), out / f"{model.path.stem}.{suffix.get(k, k)}.{fmt}", fmt)
             for k in (kinds or available)]
 
 
-def drawers(model: Model, key: str | None = None, dims: int = 2
+def drawers(model: Model, key: str | None = None, dims: int = 2, axes: list[str] | None = None
             ) -> dict[str, Callable[[], plt.Figure]]:
     """The figure of every kind of ``model``, drawn on call (``key``: the fixed points
-    shown, default the most recent; ``dims``: principal components of the pca figure)."""
+    shown, default the most recent; ``dims``: dimensions of the pca, attractor-map and sweep
+    figures; ``axes``: the attractor map's chosen axes)."""
     path = model.path
     points = load_fixed_points(path, key) if fixed_point_keys(path) or key else None
     return {"trials": lambda: trials_figure(model),
@@ -74,7 +77,7 @@ def drawers(model: Model, key: str | None = None, dims: int = 2
             "eigen": lambda: eigen_figure(model, _require(points)),
             "loss": lambda: loss_figure(model),
             "psychometric": lambda: psychometric_figure(model),
-            "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key, dims),
+            "behaviour": lambda: stored_behaviour_figure(model), **task_draw(model, key, dims, axes),
             **ibl_draw(model)}
 
 

@@ -104,43 +104,61 @@ def attractor_figure(traces: list[tuple[str, Trace]], readout: np.ndarray | None
 
 
 def sweep_figure(positions: np.ndarray, segments: list[str], points: list[list[tuple[np.ndarray, np.ndarray]]],
-                 pcs: np.ndarray, title: str = "") -> plt.Figure:
-    """Fixed points along input sweeps: x = interpolation position, y = PC1 of every fixed
-    point found; filled markers stable, hollow unstable (one panel per segment).
+                 pcs: np.ndarray, title: str = "", dims: int = 2, centre: np.ndarray | None = None
+                 ) -> plt.Figure:
+    """Fixed points along input sweeps (the multitask delay networks' interpolation figure):
+    x = interpolation position, y = PC1 of every fixed point found (and z = PC2 with
+    ``dims`` 3); filled markers stable, hollow unstable, colour the position (one panel per
+    segment).
 
     ``points[s][i]`` holds the (states (P, N), stable (P,)) found at position i of segment s;
-    ``pcs`` (≥ 1, N) the principal axes fitted to all fixed points.
+    ``pcs`` (≥ dims − 1, N) the principal axes fitted to all fixed points, ``centre`` their mean.
     """
     cols = min(len(segments), 3)
     rows = -(-len(segments) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False,
-                             sharey=True, constrained_layout=True)
+    three = dims == 3
+    fig = plt.figure(figsize=(4.6 * cols, (4.2 if three else 3.6) * rows), constrained_layout=True)
     colours = plt.get_cmap("viridis")(np.linspace(0, 1, len(positions)))
+    centre = np.zeros(pcs.shape[1]) if centre is None else centre
+    first, shown = None, []
     for s, (label, found) in enumerate(zip(segments, points)):
-        ax = axes[s // cols, s % cols]
+        ax = fig.add_subplot(rows, cols, s + 1, projection="3d" if three else None,
+                             **({} if three or first is None else {"sharey": first}))
+        first = first or ax
         for i, (x, stable) in enumerate(found):
             if len(x) == 0:
                 continue
-            y = x @ pcs[0]
+            y = (x - centre) @ pcs[:dims - 1].T
+            shown.append(y)
             w = np.full(len(y), positions[i])
-            ax.scatter(w[stable], y[stable], s=16, color=colours[i])
-            ax.scatter(w[~stable], y[~stable], s=16, facecolors="none", edgecolors=colours[i])
+            for sel, filled in ((stable, True), (~stable, False)):
+                if sel.any():
+                    ax.scatter(w[sel], *y[sel].T, s=16, color=colours[i] if filled else "none",
+                               edgecolors=colours[i])
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("interpolation position")
         ax.set_ylabel("PC1 of fixed points")
-    for s in range(len(segments), rows * cols):
-        axes[s // cols, s % cols].axis("off")
+        if three:
+            ax.set_zlabel("PC2 of fixed points")
+    if three and shown:  # the same PC ranges in every panel, as the 2-D panels share y
+        every = np.concatenate(shown)
+        lo, hi = every.min(0), every.max(0)
+        pad = 0.05 * (hi - lo + 1e-12)
+        for ax in fig.axes:
+            ax.set_ylim(lo[0] - pad[0], hi[0] + pad[0])
+            ax.set_zlim(lo[1] - pad[1], hi[1] + pad[1])
     fig.suptitle(title or "fixed points along input sweeps (filled: stable, hollow: unstable)")
     return fig
 
 
-def sweep_figure_of(points: Any, sweep: Any) -> plt.Figure:
+def sweep_figure_of(points: Any, sweep: Any, dims: int = 2) -> plt.Figure:
     """:func:`sweep_figure` of stored fixed points (``FixedPoints``) found along ``sweep``."""
     fixed = points.is_fixed
     x, stable = points.x[fixed], points.stable_map[fixed]
     which = points.input_index[fixed]
-    centred = x - x.mean(0) if len(x) else x
-    pcs = np.linalg.svd(centred, full_matrices=False)[2] if len(x) > 1 else np.eye(points.x.shape[1])
+    centre = x.mean(0) if len(x) else np.zeros(points.x.shape[1])
+    pcs = (np.linalg.svd(x - centre, full_matrices=False)[2] if len(x) > dims
+           else np.eye(points.x.shape[1]))
     found = []
     for segment in sweep.inputs:
         row = []
@@ -149,7 +167,7 @@ def sweep_figure_of(points: Any, sweep: Any) -> plt.Figure:
             sel = np.isin(which, match)
             row.append((x[sel], stable[sel]))
         found.append(row)
-    return sweep_figure(sweep.positions, sweep.labels, found, pcs)
+    return sweep_figure(sweep.positions, sweep.labels, found, pcs, dims=dims, centre=centre)
 
 
 __all__ = ["CLASSES", "attractor_figure", "psychometric_grid_figure", "sweep_figure", "sweep_figure_of"]

@@ -1,5 +1,6 @@
 """Drawing the task suites' figure kinds of ``rnntool plot`` (listed in ``rnntool.plotting.kinds``):
-psychometric-grid, attractors, attractor-map (2-D or 3-D with ``--dims``), sweep."""
+psychometric-grid, attractors, attractor-map (traced attractors and fixed points in task axes,
+2-D or 3-D with ``--dims``, chosen axes with ``--axes``), sweep (2-D or 3-D)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from rnntool.storage import list_groups
 
 WHY = {"psychometric-grid": "no CDDM psychometric grid; run rnntool evaluate on a cddm model",
        "attractors": "no traced attractors; run rnntool fixedpoints --trace line|ring first",
-       "attractor-map": "no traced attractors; run rnntool fixedpoints --trace line|ring first",
+       "attractor-map": "no traced attractors or fixed points of a period-based task; run rnntool "
+                        "fixedpoints --trace line|ring, --inputs periods or --sweep A:B first",
        "sweep": "no fixed points along a sweep; run rnntool fixedpoints --sweep A:B first"}
 
 
@@ -34,8 +36,11 @@ def task_kinds(model: Model) -> list[str]:
     kinds = []
     if "psychometric_grid" in model.record.evaluation:
         kinds.append("psychometric-grid")
-    if has_traces(model.path):
-        kinds += ["attractors", "attractor-map"]
+    traced = has_traces(model.path)
+    if traced:
+        kinds.append("attractors")
+    if traced or (hasattr(model.task, "period_inputs") and fixed_point_keys(model.path)):
+        kinds.append("attractor-map")
     if _sweep_keys(model):
         kinds.append("sweep")
     return kinds
@@ -66,25 +71,31 @@ def example_states(model: Model, trials: int = 12) -> np.ndarray | None:
     return states.double().numpy()
 
 
-def _attractor_map(model: Model, dims: int) -> plt.Figure:
-    traces = [(f"{label} ({kind})", t) for kind, items in load_traces(model.path).items()
-              for label, t in items]
+def _attractor_map(model: Model, dims: int, key: str | None, axes: list[str] | None) -> plt.Figure:
+    traces = ([(f"{label} ({kind})", t) for kind, items in load_traces(model.path).items()
+               for label, t in items] if has_traces(model.path) else [])
+    points = load_fixed_points(model.path, key) if key or fixed_point_keys(model.path) else None
     weights = {k: np.asarray(model.record.weights[k], dtype=float) for k in ("W_in", "W_out")}
+    what = " and ".join(w for w, there in (("traced attractors", traces), ("fixed points", points))
+                        if there is not None and len(there))
     return attractor_map_figure(traces, weights, model.task.name, example_states(model), dims,
-                                f"{model.path.stem}: traced attractors in task axes ({dims}-D)")
+                                f"{model.path.stem}: {what} in task axes ({dims}-D)", points, axes)
 
 
-def _sweep(model: Model, key: str | None) -> plt.Figure:
+def _sweep(model: Model, key: str | None, dims: int) -> plt.Figure:
     keys = _sweep_keys(model)
     key = key if key in keys else keys[-1]
-    figure = sweep_figure_of(load_fixed_points(model.path, key), load_sweep(model.path, key))
+    figure = sweep_figure_of(load_fixed_points(model.path, key), load_sweep(model.path, key), dims)
     figure.suptitle(f"{model.path.stem}: fixed points along input sweeps ({key}; filled stable, "
                     "hollow unstable)")
     return figure
 
 
-def task_draw(model: Model, key: str | None, dims: int = 2) -> dict[str, Callable[[], plt.Figure]]:
+def task_draw(model: Model, key: str | None, dims: int = 2, axes: list[str] | None = None
+              ) -> dict[str, Callable[[], plt.Figure]]:
+    """The task-suite figures of ``model``, drawn on call (``axes``: names of
+    :func:`rnntool.plotting.axis_names.parse_axes` for the attractor map)."""
     return {"psychometric-grid": lambda: psychometric_grid_figure(model.record.evaluation["psychometric_grid"]),
             "attractors": lambda: _attractors(model),
-            "attractor-map": lambda: _attractor_map(model, dims),
-            "sweep": lambda: _sweep(model, key)}
+            "attractor-map": lambda: _attractor_map(model, dims, key, axes),
+            "sweep": lambda: _sweep(model, key, dims)}

@@ -114,14 +114,25 @@ def trial_end(batch: Batch, i: int) -> int | None:
     return length if 0 < length < batch.inputs.shape[1] else None
 
 
-def trial_classes(batch: Batch) -> tuple[np.ndarray, list[str]]:
-    """Class index per trial and class labels, from the signs of the final targets: the
-    decision (+/−) for one output, the pattern of bits for several."""
-    signs = np.sign(final_targets(batch)).astype(int)
+def trial_classes(batch: Batch, task: Task | None = None) -> tuple[np.ndarray, list[str]]:
+    """Class index per trial and class labels, from the final targets: the answer channel
+    by name where the task names its outputs and answers on at most one of them (CDDM
+    "answer right", a delay task's "answer response 1", "no answer"), else the signs: the
+    decision (+/−) for one output, the pattern of bits (flip-flop) or of target signs."""
+    final = final_targets(batch)
+    names = tuple(getattr(task, "output_names", ()) or ())
+    if len(names) == final.shape[1] > 1 and (final >= 0).all() and ((final > 0).sum(1) <= 1).all():
+        answer = np.where((final > 0).any(1), final.argmax(1), len(names))
+        present = sorted(set(answer.tolist()))
+        lookup = {a: k for k, a in enumerate(present)}
+        return (np.array([lookup[a] for a in answer.tolist()]),
+                [f"answer {names[a]}" if a < len(names) else "no answer" for a in present])
+    signs = np.sign(final).astype(int)
     symbols = {1: "+", -1: "−", 0: "0"}
     patterns = sorted({tuple(r) for r in signs.tolist()}, reverse=True)
     lookup = {p: k for k, p in enumerate(patterns)}
-    prefix = "target " if signs.shape[1] == 1 else "final bits "
+    prefix = ("target " if signs.shape[1] == 1 else
+              "final bits " if getattr(task, "name", None) == "flipflop" else "final target signs ")
     return (np.array([lookup[tuple(r)] for r in signs.tolist()]),
             [prefix + "".join(symbols[s] for s in p) for p in patterns])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rnntool.errors import ConfigError
 from rnntool.registry import Registry
 from rnntool.engine.monitor import Monitor
@@ -37,13 +39,19 @@ def get_rule(name: str) -> type[LearningRule]:
 
 
 def rule_from_model_name(model_name: str) -> str:
-    """The rule a model name selects by its prefix (longest prefix first), e.g. ``ga_0050``."""
+    """The rule a model name selects by its first word, e.g. ``ga_0050``, ``bptt-3``, ``ff``.
+
+    The prefix must be the whole first word (letters and digits up to ``_``, ``-``, ``.`` or
+    the end), so ``ff2``, ``gamma`` or ``general`` select no rule and leave the choice to
+    ``--rule`` or the task's default rule.
+    """
     stem = model_name.rsplit("/", 1)[-1].lower()
-    for prefix in sorted(PREFIXES, key=len, reverse=True):
-        if stem.startswith(prefix):
-            return PREFIXES[prefix]
-    raise ConfigError(f"cannot tell the learning rule from the name {model_name!r}: start it "
-                      f"with one of {', '.join(sorted(PREFIXES))} or pass --rule")
+    word = re.match(r"[a-z0-9]*", stem).group()
+    if word in PREFIXES:
+        return PREFIXES[word]
+    raise ConfigError(f"cannot tell the learning rule from the name {model_name!r}: begin it "
+                      f"with one of {', '.join(sorted(PREFIXES))} as a word of its own "
+                      f"(e.g. bptt_1) or pass --rule")
 
 
 register_rule(BPTT, "bptt", "bp")
