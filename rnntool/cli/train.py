@@ -89,8 +89,8 @@ class _RuleOptionsHelp(click.Command):
 @click.option("--chunk-size", type=count(10**6), default=None, metavar="K",
               show_default="as many members as fit in 75% of the available memory",
               help="Members per batched pass of a --seeds ensemble (bptt): larger ensembles "
-                   "train chunk after chunk, with the same results; the plan, estimated from "
-                   "the activations BPTT keeps, is logged before training.")
+                   "train chunk after chunk, with the same results to float rounding; the "
+                   "plan, estimated from the activations BPTT keeps, is logged before training.")
 @click.option("--n-rec", type=count(65536), default=None,
               show_default="the task's, else 50", help="Number of recurrent units.")
 @click.option("--preset", type=preset_choice(), default=None,
@@ -183,6 +183,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train flipflop_1 --task flipflop --bits 3 --rule bptt --n-rec 64 --opt lr=1e-2
       rnntool train gru_1 --task flipflop --bits 3 --cell gru
       rnntool train ens --seeds 1-20 -v 0.5 --N 2     # one batched run, 20 files + ens.groups.txt
+      rnntool train sysA --task duration --seeds 1-20   # System A: 20 models share one frozen G
       rnntool train mt --task flipflop --checkpoint-every 500; rnntool train mt --task flipflop --resume
       rnntool train ibl_1 --task ibl                 # closed loop, Schaeffer et al. 2020 (see below)
       rnntool train ibl_p --task ibl --opt preset=paper   # the paper's SGD exactly (slow to learn)
