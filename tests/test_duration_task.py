@@ -111,3 +111,32 @@ def test_system_a_members_share_g_and_differ_in_i_and_w() -> None:
     moved = Network.initialise(cfg.with_(cell_options={"rec_seed": 5}), torch.Generator().manual_seed(1))
     assert not torch.equal(moved.params["W_rec"][0], w_rec[0])
     assert torch.equal(moved.params["W_in"][0], ensemble.params["W_in"][0])
+
+
+def test_experiment_b_trains_w_alone_and_the_files_say_g_is_shared(
+        tmp_path, capsys: pytest.CaptureFixture) -> None:
+    """``--train W_out`` (the study's Experiment B): I stays as drawn, w learns, G is shared."""
+    import numpy as np
+    from conftest import invoke
+
+    from rnntool.engine.ensemble import initial_ensemble
+    from rnntool.seeding import Seeds
+    from rnntool.storage import read_model
+
+    code, out, err = invoke(capsys, "train", "expb", "--task", "duration", "--dt", "50",
+                            "--n-rec", "16", "--seeds", "1-2", "--train", "W_out",
+                            "--max-iters", "3", "--opt", "batch_size=8",
+                            "--validation-trials", "20", "--models-dir", str(tmp_path))
+    assert code == 0, err
+    task = make_task("duration", dt=50.0)
+    cfg = network_for(get_rule("bptt"), task, n_rec=16).with_(trainable=("W_out",))
+    start = initial_ensemble(cfg, [Seeds(1), Seeds(2)])
+    models = [read_model(tmp_path / f"expb_s{s}.h5") for s in (1, 2)]
+    for k, m in enumerate(models):
+        assert m.network["trainable"] == ["W_out"]
+        assert np.array_equal(m.weights["W_in"], start.to_numpy(k)["W_in"])
+        assert not np.array_equal(m.weights["W_out"], start.to_numpy(k)["W_out"])
+    assert np.array_equal(models[0].weights["W_rec"], models[1].weights["W_rec"])
+    assert models[0].network["cell_options"]["rec_seed"] == 1
+    group = (tmp_path / "expb.groups.txt").read_text()
+    assert "share one frozen W_rec (G), drawn from rec_seed 1" in group

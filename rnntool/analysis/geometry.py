@@ -343,7 +343,7 @@ def memory_trajectories(net: Network, task: Duration,
     batch = task.trials(torch.full_like(d, task.onset_ms), d)
     report = int(round(task.report_ms / task.dt))
     traj = net.simulate(batch.inputs, net.initial_state(len(d), std=0.0))
-    rates = traj.rates[0]  # (D, T, N)
+    rates = traj.rates[0].cpu()  # (D, T, N)
     lam, vec = spectrum(covariance(rates[:, report:]).mean(0, keepdim=True))
     axes = torch.from_numpy(vec[0][:, :dims])
     centre = rates[:, report:].reshape(-1, rates.shape[-1]).mean(0)
@@ -351,6 +351,6 @@ def memory_trajectories(net: Network, task: Duration,
     return {"time_ms": np.arange(steps) * task.dt, "durations_ms": d.numpy(),
             "projections": ((rates - centre) @ axes).numpy(),
             "variance_ratio": lam[0, :dims] / lam[0].sum(),
-            "outputs": traj.outputs[0, :, :, 0].numpy(),
+            "outputs": traj.outputs[0, :, :, 0].cpu().numpy(),
             "targets": batch.targets[:, :, 0].double().numpy(),
             "onset_ms": np.float64(task.onset_ms), "report_ms": np.float64(task.report_ms)}

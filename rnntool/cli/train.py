@@ -20,6 +20,7 @@ from rnntool.progress import DEFAULT_LOG_EVERY
 
 if TYPE_CHECKING:
     from rnntool.engine.checkpoint import Checkpointer
+    from rnntool.engine.chunking import ChunkPlan
     from rnntool.network import NetworkConfig
     from rnntool.progress import ProgressSettings
     from rnntool.rules import LearningRule
@@ -86,6 +87,11 @@ class _RuleOptionsHelp(click.Command):
               help="Train one model per seed, e.g. 1-20 or 1,3,5, as ONE batched run with bptt "
                    "(one run per seed with other rules); NAME gets a _sSEED suffix and "
                    "NAME.groups.txt lists them for svcca/topology.")
+@click.option("--chunk-size", type=count(10**6), default=None, metavar="K",
+              show_default="as many members as fit in 75% of the available memory",
+              help="Members per batched pass of a --seeds ensemble (bptt): larger ensembles "
+                   "train chunk after chunk, with the same results to float rounding; the "
+                   "plan, estimated from the activations BPTT keeps, is logged before training.")
 @click.option("--n-rec", type=count(65536), default=None,
               show_default="the task's, else 50", help="Number of recurrent units.")
 @click.option("--preset", type=preset_choice(), default=None,
@@ -151,7 +157,8 @@ class _RuleOptionsHelp(click.Command):
 @quiet_option
 def command(names: tuple[str, ...], rule: str | None, task_name: str | None, contexts: int | None,
             rdm: bool, noise_std: float | None, coherence_max: float | None, bits: int | None,
-            dt: float | None, task_opt: tuple[str, ...], seed: int, seeds: str | None, n_rec: int | None,
+            dt: float | None, task_opt: tuple[str, ...], seed: int, seeds: str | None,
+            chunk_size: int | None, n_rec: int | None,
             preset: str | None, phi: str | None, readout: str | None, alpha: float | None,
             noise_in: float | None, noise_rec: float | None, init: str | None, g: float | None,
             trainable: str | None, dtype: str | None, cell: str | None, dale: float | None,
@@ -179,6 +186,7 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
       rnntool train ff2 --task flipflop --bits 2 --task-opt variant=engellab   # the task's bptt
       rnntool train mt_1 --task delaygo,delayanti     # one network, two tasks, one-hot task ID
       rnntool train ens --seeds 1-20 -v 0.5 --N 2     # one batched run, 20 files + ens.groups.txt
+      rnntool train sysA --task duration --seeds 1-20   # System A: 20 models share one frozen G
       rnntool train mt --task flipflop --checkpoint-every 500; rnntool train mt --task flipflop --resume
       rnntool train ibl_1 --task ibl                 # closed loop, Schaeffer et al. 2020 (see below)
       rnntool train ibl_p --task ibl --opt preset=paper   # the paper's SGD exactly (slow to learn)
@@ -238,7 +246,8 @@ def command(names: tuple[str, ...], rule: str | None, task_name: str | None, con
     for label, members in _units(expand_stdin(names, sys.stdin), seed, seeds):
         # everything is checked before the first model trains
         run = _plan(label, members, task, rule, rule_opts_given, max_iters, n_rec, preset,
-                    overrides, settings, models_dir, resume, checkpoint_every)
+                    overrides, settings, models_dir, resume, checkpoint_every, chunk_size,
+                    tensorboard)
         for path in run.paths:
             if path.resolve() in targets:
                 raise ConfigError(f"{path} is named twice")
@@ -294,14 +303,17 @@ class _Run:
     settings: TrainSettings
     checkpointer: Checkpointer | None
     group_file: Path | None
+    chunks: ChunkPlan
 
 
 def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | None,
           rule_opts: dict[str, Any], max_iters: int | None, n_rec: int | None, preset: str | None,
           overrides: dict[str, Any], settings: TrainSettings, models_dir: str | None,
-          resume: bool, checkpoint_every: int) -> _Run:
+          resume: bool, checkpoint_every: int, chunk_size: int | None = None,
+          tensorboard: str | None = None) -> _Run:
     """Resolve and check everything a run needs before any training starts."""
     from rnntool.cli.train_checks import check_network_size
+    from rnntool.engine.chunking import check_chunked, plan_training
     from rnntool.engine.checkpoint import Checkpointer, checkpoint_path, read_checkpoint
     from rnntool.errors import ConfigError
     from rnntool.network import NetworkConfig
@@ -351,9 +363,12 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
                   "checkpoint_every": checkpoint_every}
         checkpointer = Checkpointer(ckpt, checkpoint_every, config, state)
         check_checkpointing(learning_rule, checkpointer)
+    chunks = plan_training(task, learning_rule, net_config, len(members), run_settings.device,
+                           chunk_size, label)
+    check_chunked(chunks, learning_rule, checkpointer, tensorboard)
     group = output_path(label, models_dir).with_name(f"{label}.groups.txt") if ensemble else None
     return _Run(label, [n for n, _ in members], [s for _, s in members], paths, task,
-                learning_rule, net_config, run_settings, checkpointer, group)
+                learning_rule, net_config, run_settings, checkpointer, group, chunks)
 
 
 def _execute(run: _Run, tensorboard: str | None, progress: ProgressSettings | None,
@@ -361,7 +376,8 @@ def _execute(run: _Run, tensorboard: str | None, progress: ProgressSettings | No
     """Train one run and write its models; per model (path, record or None if not written,
     failure message or None)."""
     from rnntool.cli.train_checks import finish_record
-    from rnntool.engine.ensemble import train_ensemble, write_group_file
+    from rnntool.engine.chunking import shared_g_note, train_chunks
+    from rnntool.engine.ensemble import batches_members, write_group_file
     from rnntool.engine.tensorboard_log import TensorBoardLogger
     from rnntool.storage import write_model
     from rnntool.training import train
@@ -375,19 +391,23 @@ def _execute(run: _Run, tensorboard: str | None, progress: ProgressSettings | No
         stderr.print(f"training [bold]{run.label}[/]: rule {run.rule.name}, task {run.task.name}"
                      f"{contexts}, {run.net_config.n_rec} units, {what}, at most "
                      f"{run.rule.max_iters} {run.rule.unit}s")
+        if len(run.seeds) > 1 and batches_members(run.rule):
+            stderr.print(f"{run.label}: {run.chunks.describe()}")
     if run.group_file is None:
-        records = [train(run.names[0], run.task, run.rule, run.net_config, run.settings, progress,
-                         run.checkpointer, logger)]
+        chunks = [[train(run.names[0], run.task, run.rule, run.net_config, run.settings, progress,
+                         run.checkpointer, logger)]]
     else:
-        records = train_ensemble(run.names, run.seeds, run.task, run.rule, run.net_config,
-                                 run.settings, progress, run.checkpointer, logger)
+        chunks = train_chunks(run.names, run.seeds, run.task, run.rule, run.net_config,
+                              run.settings, run.chunks, progress, run.checkpointer, logger)
     written = []
-    for path, record in zip(run.paths, records):
-        kept, failure = finish_record(path, record, write_model)
-        written.append((path, record if kept else None, failure))
+    for records in chunks:  # each chunk's models are written before the next chunk trains
+        for record in records:
+            path = run.paths[len(written)]
+            kept, failure = finish_record(path, record, write_model)
+            written.append((path, record if kept else None, failure))
     kept_paths = [p for p, r, _ in written if r is not None]
     if run.group_file is not None and kept_paths:
-        write_group_file(run.group_file, run.label, kept_paths)
+        write_group_file(run.group_file, run.label, kept_paths, shared_g_note(run.net_config))
     if run.checkpointer is not None:
         run.checkpointer.discard()
     return written

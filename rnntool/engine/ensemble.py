@@ -79,8 +79,10 @@ def train_ensemble(names: list[str], seeds: list[int], task: Task, rule: Learnin
             for k, (n, s) in enumerate(zip(names, seeds))]
 
 
-def write_group_file(path: str | os.PathLike, label: str, models: list[Path]) -> Path:
-    """``LABEL model.h5 …`` in one line (paths relative to the group file's folder when inside it)."""
+def write_group_file(path: str | os.PathLike, label: str, models: list[Path],
+                     note: str = "") -> Path:
+    """``LABEL model.h5 …`` in one line (paths relative to the group file's folder when inside
+    it), after comment lines: how the models were trained, and ``note`` when given."""
     path = Path(path)
     entries = []
     for m in models:
@@ -88,5 +90,6 @@ def write_group_file(path: str | os.PathLike, label: str, models: list[Path]) ->
         entries.append(m.name if m.parent.resolve() == path.parent.resolve() else str(m))
     with atomic_path(path) as tmp:
         tmp.write_text(f"# one model per seed, trained by rnntool train --seeds\n"
-                       f"{label} {' '.join(entries)}\n", encoding="utf-8")
+                       + (f"# {note}\n" if note else "")
+                       + f"{label} {' '.join(entries)}\n", encoding="utf-8")
     return path
