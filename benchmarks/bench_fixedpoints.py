@@ -3,8 +3,7 @@
 1. Roots from the same initial states, each side to a residual max|F(x) − x| < 1e-10, with
    the same per-start budget (``--cap`` iterations of a Newton-type method):
    - rnntool's search as ``find_fixed_points`` runs it (monotone Adam on q for all points
-     at once, each leaving when a few Newton steps reach a root from it, or after
-     ``handoff_iters`` steps, then batched trust-region Newton in float64);
+     at once for ``handoff_iters`` steps, then batched trust-region Newton in float64);
    - rnntool's batched trust-region Newton (``newton_polish``) straight from the starts,
      ``--cap`` iterations at most;
    - SciPy's ``root(method='lm')`` one start at a time (McMahan et al. 2021's method), on
@@ -57,8 +56,7 @@ def finder(net: CTRNN, x0: np.ndarray, settings: FinderSettings) -> tuple[float,
     u = torch.zeros(len(x0), 1, dtype=torch.float64)
     found = descend(system, torch.as_tensor(x0), u,
                     min(settings.max_iters, settings.handoff_iters), settings.lr_init,
-                    settings.tol_q, settings.tol_dq, newton=system,
-                    root_tol=settings.root_tol)
+                    settings.tol_q, settings.tol_dq)
     roots = newton_polish(system, found.x.numpy(), np.zeros((len(x0), 1)),
                           iters=settings.newton_iters, tol=settings.root_tol)
     return time.perf_counter() - start, roots.residual

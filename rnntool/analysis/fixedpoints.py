@@ -6,10 +6,8 @@ model's α and clamps hold). All initial states of all inputs form one batch; th
 :mod:`rnntool.analysis.fixedpoint_search` and sees the network only as a map with a
 Jacobian (:func:`network_map`).
 
-``method="exact"`` (the default): monotone Adam on q, which a candidate leaves as soon as
-a few Newton steps reach a root from it (tried at geometrically spaced iterations), or
-after ``handoff_iters`` steps; every candidate is then polished by trust-region Newton in
-float64, and only roots with max|F(x) − x| < ``root_tol`` are fixed points (the others, with
+``method="exact"`` (the default): monotone Adam on q for at most ``handoff_iters`` steps,
+then every candidate is polished by trust-region Newton in float64, and only roots with max|F(x) − x| < ``root_tol`` are fixed points (the others, with
 q ≤ ``slow_q``, are slow points). Roots are merged by where they converged, roots joined by
 a path of roots form one continuous set (line or ring attractors; ``manifold`` > −1, sampled
 by at most ``manifold_points`` points), and stability is read off the polished roots
@@ -427,7 +425,7 @@ def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: 
     u = torch.as_tensor(inputs[which], dtype=work.dtype, device=work.device)
     adam_iters = min(settings.max_iters, settings.handoff_iters) if exact else settings.max_iters
     found = descend(network_map(work), x0, u, adam_iters, settings.lr_init, settings.tol_q,
-                    settings.tol_dq, newton=map64 if exact else None, root_tol=settings.root_tol)
+                    settings.tol_dq)
     x, u_np = found.x.cpu().double().numpy(), inputs[which]
     keep = _inliers(x, x0.cpu().double().numpy(), settings.outlier_distance_scale)
     keep &= np.isfinite(found.q.cpu().numpy())
