@@ -3,12 +3,13 @@
 1. Roots from the same initial states, each side to a residual max|F(x) − x| < 1e-10, with
    the same per-start budget (``--cap`` iterations of a Newton-type method):
    - rnntool's search as ``find_fixed_points`` runs it (monotone Adam on q for all points
-     at once, candidates handed to Newton early, then batched damped Newton/LM in float64);
-   - rnntool's batched Newton/LM (``newton_polish``) straight from the starts, ``--cap``
-     iterations at most;
-   - SciPy's ``root(method='lm')`` one start at a time (McMahan et al. 2021's method), with
-     finite differences (``maxfev`` = cap·(N + 1): each LM iteration costs N + 1 evaluations)
-     and with the analytic Jacobian (``maxfev`` = cap). (Uncapped, SciPy stops most starts
+     at once for ``handoff_iters`` steps, then batched trust-region Newton in float64);
+   - rnntool's batched trust-region Newton (``newton_polish``) straight from the starts,
+     ``--cap`` iterations at most;
+   - SciPy's ``root(method='lm')`` one start at a time (McMahan et al. 2021's method), on
+     the map written in NumPy as McMahan et al. 2021 wrote it (no torch call per
+     evaluation), with finite differences (``maxfev`` = cap·(N + 1): each LM iteration
+     costs N + 1 evaluations) and with the analytic Jacobian (``maxfev`` = cap). (Uncapped, SciPy stops most starts
      by itself after 16–110 evaluations at N = 256, converged or not; the earlier timeouts
      came from the machine's load, 15–30 on 2 cores, not from runaway starts. The cap only
      bounds the worst case equally for both sides.) SciPy runs on a subset of the starts.
@@ -47,18 +48,22 @@ def network(n: int, g: float, self_coupling: float, seed: int) -> CTRNN:
     return CTRNN(cfg, params)
 
 
-def finder(net: CTRNN, x0: np.ndarray, max_iters: int) -> tuple[float, np.ndarray]:
-    """The finder's search on every initial state (no de-duplication): seconds, residuals."""
+def finder(net: CTRNN, x0: np.ndarray, settings: FinderSettings) -> tuple[float, np.ndarray]:
+    """The finder's search on every initial state as ``find_fixed_points`` runs it in
+    ``exact`` mode (without de-duplication and eigen-analysis): seconds, residuals."""
     start = time.perf_counter()
     system = network_map(net)
     u = torch.zeros(len(x0), 1, dtype=torch.float64)
-    found = descend(system, torch.as_tensor(x0), u, max_iters, newton=system)
-    roots = newton_polish(system, found.x.numpy(), np.zeros((len(x0), 1)), iters=50, tol=1e-10)
+    found = descend(system, torch.as_tensor(x0), u,
+                    min(settings.max_iters, settings.handoff_iters), settings.lr_init,
+                    settings.tol_q, settings.tol_dq)
+    roots = newton_polish(system, found.x.numpy(), np.zeros((len(x0), 1)),
+                          iters=settings.newton_iters, tol=settings.root_tol)
     return time.perf_counter() - start, roots.residual
 
 
 def batched_newton(net: CTRNN, x0: np.ndarray, cap: int) -> tuple[float, np.ndarray]:
-    """Batched damped Newton/LM from the starts, ``cap`` iterations at most: seconds, residuals."""
+    """Batched trust-region Newton from the starts, ``cap`` iterations at most: seconds, residuals."""
     start = time.perf_counter()
     roots = newton_polish(network_map(net), x0, np.zeros((len(x0), 1)), iters=cap, tol=1e-10)
     return time.perf_counter() - start, roots.residual
@@ -67,15 +72,24 @@ def batched_newton(net: CTRNN, x0: np.ndarray, cap: int) -> tuple[float, np.ndar
 def scipy_points(net: CTRNN, x0: np.ndarray, use_jac: bool, cap: int
                  ) -> tuple[float, np.ndarray, np.ndarray]:
     """SciPy root(method='lm') start by start, with the analytic Jacobian or (McMahan et al.
-    2021) finite differences, ``cap`` LM iterations at most: seconds, residuals, evaluations."""
-    u = np.zeros((1, 1))
+    2021) finite differences, ``cap`` LM iterations at most: seconds, residuals, evaluations.
+    The map is McMahan et al. 2021's NumPy function α(−x + W tanh x + b); it is checked
+    against the network's own step first."""
+    params = net.effective()
+    w, b = params["W_rec"][0].numpy(), params["b"][0].numpy()
+    alpha = net.config.alpha
     eye = np.eye(x0.shape[1])
 
     def fun(x: np.ndarray) -> np.ndarray:
-        return residuals(net, x[None], u)[0]
+        return alpha * (w @ np.tanh(x) + b - x)
 
     def jac(x: np.ndarray) -> np.ndarray:
-        return map_jacobians(net, x[None])[0] - eye
+        return alpha * (w * (1.0 - np.tanh(x) ** 2) - eye)
+
+    probe = x0[:4]
+    assert np.allclose(np.stack([fun(x) for x in probe]), residuals(net, probe, np.zeros((1, 1))),
+                       atol=1e-12)
+    assert np.allclose(jac(probe[0]), map_jacobians(net, probe[:1])[0] - eye, atol=1e-12)
 
     maxfev = cap if use_jac else cap * (x0.shape[1] + 1)
     start = time.perf_counter()
@@ -119,7 +133,6 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=100, help="Newton/LM iterations per start")
     parser.add_argument("--g", type=float, default=1.5)
     parser.add_argument("--self", dest="self_coupling", type=float, default=0.0)
-    parser.add_argument("--max-iters", type=int, default=FinderSettings().max_iters)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     net = network(args.n, args.g, args.self_coupling, args.seed)
@@ -130,8 +143,8 @@ def main() -> None:
           f"{args.cap} Newton/LM iterations", flush=True)
 
     sides = {}
-    for name, run in (("finder", lambda: finder(net, x0, args.max_iters)),
-                      ("batched Newton/LM", lambda: batched_newton(net, x0, args.cap))):
+    for name, run in (("finder", lambda: finder(net, x0, FinderSettings())),
+                      ("batched trust-region Newton", lambda: batched_newton(net, x0, args.cap))):
         seconds, res = run()
         ok = res < 1e-10
         sides[name] = (seconds / max(ok.sum(), 1), ok)

@@ -105,19 +105,22 @@ def run_linear(data: list[np.ndarray], pairs: int, metrics: tuple[str, ...] = ("
 def floor(name: str, data: list[np.ndarray], t_ref: float) -> str:
     """Where the limit is, in FLOPs and in measured kernels, for equal-shape models.
 
-    CKA: the Gram route costs ~K·S²·N (tiles on and above the diagonal) + K²·S² multiply-adds
-    against Kornblith's 3·S·N² per pair (XᵀY, XᵀX, YᵀY): a FLOP ratio, at equal GEMM speed,
-    of the best this route can give. Procrustes: the nuclear norm of XᵀY needs that
-    S·N² product and the singular values of an N × N matrix per pair; those two kernels,
-    timed alone for every pair, are the floor (netrep adds the singular vectors and two
-    rotations X U, Y V).
+    CKA: the Gram route forms the upper part of each model's S × S Gram matrix in bands
+    of 128 sample rows (diagonal tile + the rectangle to its right: ~K·S²·N/2
+    multiply-adds) and their K × K inner products as symmetric rank-k updates
+    (~K²·S²/4), against Kornblith's 3·S·N² per pair (XᵀY, XᵀX, YᵀY): a FLOP ratio, at
+    equal GEMM speed, of the best this route can give. Procrustes: the nuclear norm of XᵀY
+    needs that S·N² product and the singular values of an N × N matrix per pair; those two
+    kernels, timed alone for every pair, are the floor (netrep adds the singular vectors
+    and two rotations X U, Y V).
     """
     k, (s, n) = len(data), data[0].shape
     pairs = k * (k - 1) // 2
     if name == "cka":
-        edges = -(-s // 500)
-        share = (edges * (edges + 1) / 2) / edges ** 2
-        fast = 2 * share * (k * s * s * n + k * k * s * s)
+        band = 128
+        widths = [s - r0 for r0 in range(0, s, band)]
+        tiles = sum(min(band, w) * w for w in widths)    # entries of the Gram's upper bands
+        fast = 2 * (k * tiles * n + k * k * tiles / 2)
         ref = pairs * 3 * 2 * s * n * n
         return (f"FLOPs: fast {fast / 1e9:.0f} G, reference {ref / 1e9:.0f} G -> at most "
                 f"{ref / fast:.1f}x at equal GEMM speed")

@@ -6,11 +6,12 @@ Three stages, each batched over every (initial state, input) pair:
    a step that does not lower q is rejected, that point's step halved and its moments
    restarted from its gradient (whose Adam direction always descends for a small enough
    step); an accepted step grows it by ``growth``. So q never rises and the step size
-   settles instead of oscillating. At geometrically spaced iterations every live point
-   gets a few Newton steps, and those that reach a root leave the descent at once.
-2. :func:`newton_polish` — damped Newton on F(x, u) − x = 0 in float64 (backtracking, and
-   Levenberg–Marquardt steps where J − I is near-singular), run until the residual falls
-   below ``tol`` and a further step changes the point by rounding only, so two starts that reach the same root end at the same place to rounding.
+   settles instead of oscillating. Alone it finds slow points; before Newton it runs a
+   short while only (a few hundred steps carry the starts into basins of roots).
+2. :func:`newton_polish` — trust-region Newton (Powell's dogleg) on F(x, u) − x = 0 in
+   float64, run until the residual falls below ``tol`` and a further step changes the
+   point by rounding only, so two starts that reach the same root end at the same place
+   to rounding; points stuck at a minimum of q that is no root stop early.
 3. :func:`group_roots` — roots of one input are merged by where they converged (within
    the error left by their last Newton step), and roots joined by a path of roots (the
    residual at the midpoint of neighbouring roots is itself below ``tol``) form one
@@ -30,6 +31,8 @@ import torch
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
+
+from rnntool.runtime import tune_allocator
 
 Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -59,22 +62,19 @@ class MapSystem:
         """∂F/∂x − I in float64 (P, N, N)."""
         xt, ut = torch.from_numpy(x).to(self.device), torch.from_numpy(u).to(self.device)
         with torch.no_grad():
-            jac = self.jacobian(xt, ut).cpu().numpy()
-        jac = np.array(jac, dtype=np.float64)
-        idx = np.arange(x.shape[1])
-        jac[:, idx, idx] -= 1.0
+            jac = self.jacobian(xt, ut).cpu()
+        jac = np.array(jac.numpy(), dtype=np.float64)   # a copy: J may share a parameter's memory
+        jac.reshape(len(x), -1)[:, ::x.shape[1] + 1] -= 1.0
         return jac
 
 
 # stage 1: monotone Adam ----------------------------------------------------------------------
 @dataclass
 class Descent:
-    """Outcome of :func:`descend`: final states, their q, which were handed to Newton
-    (already moved by the accepted Newton step) and the iterations run."""
+    """Outcome of :func:`descend`: final states, their q and the iterations run."""
 
     x: torch.Tensor
     q: torch.Tensor
-    handed_off: np.ndarray
     iterations: int
 
 
@@ -89,26 +89,18 @@ def _q_and_grad(system: MapSystem, x: torch.Tensor, u: torch.Tensor
 
 def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
             lr_init: float = 1.0, tol_q: float = 1e-12, tol_dq: float = 1e-20,
-            growth: float = 1.2, newton: MapSystem | None = None, root_tol: float = 1e-10,
-            check_iters: int = 4, first_check: int = 8, compact_every: int = 25,
-            stall_ratio: float = 0.5) -> Descent:
+            growth: float = 1.2, compact_every: int = 25) -> Descent:
     """Minimise q for all points at once with monotone per-point Adam (see module doc).
 
     A point stops when q < ``tol_q``, when an accepted step lowers q by less than
-    ``tol_dq``·step size (FixedPointFinder's rule), when its step size has collapsed below
-    1e-12·``lr_init``, or when it is handed to Newton (when ``newton``, the same map in
-    float64, is given: at iterations ``first_check``·(2^k − 1), k ≥ 1, every live point gets
-    ``check_iters`` steps of :func:`newton_polish`, and those that reach ``root_tol`` leave
-    with their root). With ``newton``, a point whose q has not fallen below ``stall_ratio``
-    × its q at the previous check (an interval as long as all before it) stops too: it sits
-    at a minimum of q that is no root, or on a slow manifold — a slow point, which only
-    the descent alone (``newton=None``, the approximate mode) keeps refining. On a chaotic
-    network such starts are common and would otherwise run to ``max_iters``. Finished
-    points leave the batch every ``compact_every`` iterations.
+    ``tol_dq``·step size (FixedPointFinder's rule), or when its step size has collapsed
+    below 1e-12·``lr_init``. Finished points leave the batch every ``compact_every``
+    iterations. (Trying a few Newton steps on live points at iterations 8, 24, 56, 120, to let them leave
+    early, was measured and dropped: on a chaotic N = 256 network it doubled the
+    factorisations for the same roots; on the 3-bit flip-flop it saved 20 %.)
     """
     b1, b2, eps = 0.9, 0.999, 1e-8
     out = x.detach().clone()
-    handed = np.zeros(x.shape[0], dtype=bool)
     rows = torch.arange(x.shape[0], device=x.device)
     xa, ua = out.clone(), u
     q, g = _q_and_grad(system, xa, ua)
@@ -116,23 +108,9 @@ def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
     t = torch.ones_like(q)
     lr = torch.full_like(q, lr_init)
     live = q >= tol_q
-    q_check = torch.full_like(q, float("inf"))
-    checks = {first_check * (2 ** k - 1) for k in range(1, 24)} if newton is not None else set()
     iters = 0
     for it in range(1, max_iters + 1):
         iters = it
-        if it - 1 in checks and bool(live.any()):
-            idx = torch.nonzero(live).flatten()
-            tried = newton_polish(newton, xa[idx].detach().cpu().double().numpy(),
-                                  ua[idx].cpu().double().numpy(), check_iters, root_tol)
-            ok = tried.converged
-            if ok.any():
-                good = idx[torch.from_numpy(ok).to(idx.device)]
-                xa[good] = torch.from_numpy(tried.x[ok]).to(xa)
-                live[good] = False
-                handed[rows[good].cpu().numpy()] = True
-            live &= ~(q > stall_ratio * q_check)
-            q_check = q.clone()
         direction = (m / (1 - b1 ** t)[:, None]) / ((v / (1 - b2 ** t)[:, None]).sqrt() + eps)
         trial = xa - (lr * live)[:, None] * direction
         q_new, g_new = _q_and_grad(system, trial, ua)
@@ -157,32 +135,67 @@ def descend(system: MapSystem, x: torch.Tensor, u: torch.Tensor, max_iters: int,
             out[rows] = xa.detach()
             if not bool(live.any()):
                 break
-            rows, xa, ua, q, g, m, v, t, lr, live, q_check = (
-                a[live] for a in (rows, xa, ua, q, g, m, v, t, lr, live, q_check))
+            rows, xa, ua, q, g, m, v, t, lr, live = (
+                a[live] for a in (rows, xa, ua, q, g, m, v, t, lr, live))
     with torch.no_grad():
         r = system.step(out, u) - out
-    return Descent(out, 0.5 * (r * r).sum(-1), handed, iters)
+    return Descent(out, 0.5 * (r * r).sum(-1), iters)
 
 
 # stage 2: Newton ----------------------------------------------------------------------------
-def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Batched solve a δ = b; where some matrix is exactly singular, the minimum-damping
-    Levenberg–Marquardt step (aᵀa + εI)δ = aᵀb for the whole batch instead."""
-    try:
-        with np.errstate(all="ignore"):
-            return np.linalg.solve(a, b[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        at = np.swapaxes(a, 1, 2)
-        eps = 1e-14 * np.maximum((a * a).sum((1, 2)), 1e-300)
-        normal = at @ a + eps[:, None, None] * np.eye(a.shape[-1])
-        return np.linalg.solve(normal, at @ b[..., None])[..., 0]
+def _newton_and_gradient(a: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For A = J − I (P, N, N) and r (P, N): the Newton step −A⁻¹r, the gradient g = Aᵀr
+    of q = ½‖r‖² and A g. Where A is singular to working precision (the solve fails, its
+    step leaves ‖Aδ + r‖ above ‖r‖/10, or ‖A‖‖δ‖ > 10¹⁰‖r‖ — a condition number beyond
+    10¹⁰, as along a continuous set of roots), the Newton step is NaN and the caller steps along −g alone, which never moves along A's
+    null space."""
+    g = np.einsum("pji,pj->pi", a, r)
+    ag = np.einsum("pij,pj->pi", a, g)
+    with np.errstate(all="ignore"):
+        try:
+            step = -np.linalg.solve(a, r[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.full_like(r, np.nan)
+            for i in range(len(a)):
+                try:
+                    step[i] = -np.linalg.solve(a[i], r[i])
+                except np.linalg.LinAlgError:
+                    pass
+        r_norm = np.linalg.norm(r, axis=-1)
+        miss = np.linalg.norm(np.einsum("pij,pj->pi", a, step) + r, axis=-1)
+        size = np.sqrt((a * a).sum((1, 2))) * np.linalg.norm(step, axis=-1)
+        step[~((miss <= 0.1 * r_norm) & (size <= 1e10 * r_norm))] = np.nan
+    return step, g, ag
 
 
-def _lm_steps(a: np.ndarray, r: np.ndarray, damping: np.ndarray) -> np.ndarray:
-    """Levenberg–Marquardt steps (AᵀA + λI)δ = −Aᵀr (a descent direction for q)."""
-    at = np.swapaxes(a, 1, 2)
-    normal = at @ a + damping[:, None, None] * np.eye(a.shape[-1])
-    return -np.linalg.solve(normal, (at @ r[..., None]))[..., 0]
+def _dogleg(newton: np.ndarray, g: np.ndarray, ag: np.ndarray, r: np.ndarray,
+            radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Powell's dogleg step within ``radius`` and its predicted decrease of q: the Newton
+    step if it fits, else the path from the Cauchy point (the minimiser of the model along
+    −g) towards it, cut at the radius; without a Newton step (singular A), the Cauchy step."""
+    gg = (g * g).sum(-1)
+    curv = np.maximum((ag * ag).sum(-1), 1e-300)
+    cauchy_len = gg / curv                      # the Cauchy point is −cauchy_len·g
+    gnorm = np.sqrt(np.maximum(gg, 1e-300))
+    n_newton = np.linalg.norm(newton, axis=-1)
+    has_newton = np.isfinite(n_newton)
+    fits = has_newton & (n_newton <= radius)
+    n_cauchy = cauchy_len * gnorm
+    outside = ~fits & (n_cauchy >= radius)
+    between = ~fits & ~outside & has_newton
+    # between: p = c + τ(n − c) with ‖p‖ = radius, c the Cauchy point
+    c = -cauchy_len[:, None] * g
+    d = np.where(has_newton[:, None], newton, 0.0) - c
+    dd = np.maximum((d * d).sum(-1), 1e-300)
+    cd = (c * d).sum(-1)
+    tau = (-cd + np.sqrt(np.maximum(cd * cd + dd * (radius ** 2 - n_cauchy ** 2), 0.0))) / dd
+    # coefficients of p = k_n·newton + k_g·g, so A p = −k_n·r + k_g·A g is exact
+    k_n = np.where(fits, 1.0, np.where(between, tau, 0.0))
+    k_g = np.where(fits, 0.0, np.where(outside, -radius / gnorm,
+                                       np.where(between, -(1 - tau) * cauchy_len, -cauchy_len)))
+    step = k_n[:, None] * np.where(has_newton[:, None], newton, 0.0) + k_g[:, None] * g
+    model = r * (1 - k_n[:, None]) + k_g[:, None] * ag
+    return step, 0.5 * ((r * r).sum(-1) - (model * model).sum(-1))
 
 
 @dataclass
@@ -197,57 +210,79 @@ class Polished:
 
 
 def newton_polish(system: MapSystem, x: np.ndarray, u: np.ndarray, iters: int = 50,
-                  tol: float = 1e-10, chunk: int = 256) -> Polished:
-    """Batched damped Newton / Levenberg–Marquardt on F(x, u) − x = 0 in float64.
+                  tol: float = 1e-10, chunk: int = 64, stall_window: int = 8,
+                  stall_ratio: float = 0.5) -> Polished:
+    """Batched trust-region Newton on F(x, u) − x = 0 in float64 (Powell's dogleg, the
+    method of MINPACK's ``hybrj``): per point, the Newton step (J − I)δ = −r if it fits
+    in the trust radius, else the dogleg path towards it from the Cauchy point; the radius
+    shrinks where the decrease of q = ½‖r‖² falls short of the linear model's and grows
+    where it matches. A rejected step costs one residual (the factorised Jacobian is kept),
+    so ``iters`` bounds the Jacobians per point.
 
-    Newton steps (J − I)δ = −r are tried at δ, δ/2, …, δ/16 and the first that lowers
-    ½‖r‖² is taken; a point where none does switches to Levenberg–Marquardt with its own
-    damping λ (÷10 on success, ×10 on failure) and back to Newton once λ < 1e-9. A point
-    stops once its residual is below ``tol`` and its last step moved it less than
-    1e-12·(1 + ‖x‖∞) (at most two steps after reaching ``tol``), or when it cannot improve
-    (λ > 1e8). ``chunk`` bounds memory.
+    A point stops once its residual is below ``tol`` and a further step would change it by
+    rounding only (its last step moved it less than 1e-12·(1 + ‖x‖∞), at most two steps
+    after reaching ``tol``, so two starts that reach one root end at it to rounding); when
+    its radius collapses; or when q did not fall below ``stall_ratio`` × its value
+    ``stall_window`` Jacobians before (a minimum of q that is no root: most starts on a
+    chaotic network that fail end here, and would otherwise spend every iteration).
+    ``chunk`` points share one batch of Jacobians (bounds memory).
     """
+    tune_allocator()
     x = np.array(x, dtype=np.float64)
     u = np.ascontiguousarray(u, dtype=np.float64)
+    p, n = x.shape
     r = system.residual(x, u)
-    q = 0.5 * (r ** 2).sum(-1)
-    damping = np.zeros(len(x))
-    last = np.full(len(x), np.inf)
-    after = np.zeros(len(x), dtype=int)
-    for _ in range(iters):
+    q = 0.5 * (r * r).sum(-1)
+    radius = np.maximum(1.0, np.linalg.norm(x, axis=-1))
+    last = np.full(p, np.inf)
+    after = np.zeros(p, dtype=int)
+    jacobians = np.zeros(p, dtype=int)
+    q_window = q.copy()
+    stopped = ~np.isfinite(q)
+    fresh = np.ones(p, dtype=bool)             # needs a Jacobian at its current point
+    newton, g, ag = (np.zeros((p, n)) for _ in range(3))
+    while True:
         below = np.abs(r).max(-1) < tol
-        after += below
-        settled = below & ((last <= 1e-12 * (1 + np.abs(x).max(-1))) | (after > 2))
-        active = ~settled & (damping < 1e8) & np.isfinite(q)
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+        settled = below & ((last <= 1e-12 * (1 + np.abs(x).max(-1))) | (after >= 2))
+        stopped |= settled | (fresh & (jacobians >= iters))
+        active = np.flatnonzero(~stopped)
+        if active.size == 0:
             break
-        for part in np.array_split(idx, -(-idx.size // chunk)):
-            a = system.jacobian_minus_identity(x[part], u[part])
-            lam = damping[part]
-            delta = np.empty((part.size, x.shape[1]))
-            newton = lam == 0
-            if newton.any():
-                delta[newton] = _solve(a[newton], -r[part[newton]])
-            if (~newton).any():
-                delta[~newton] = _lm_steps(a[~newton], r[part[~newton]], lam[~newton])
-            moved = np.zeros(part.size, dtype=bool)
-            for scale in (1.0, 0.5, 0.25, 0.125, 0.0625):
-                todo = ~moved & (newton | (scale == 1.0))
-                if not todo.any():
-                    break
-                sel = part[todo]
-                cand = x[sel] + scale * delta[todo]
-                with np.errstate(all="ignore"):
-                    r_c = system.residual(cand, u[sel])
-                    q_c = 0.5 * (r_c ** 2).sum(-1)
-                better = q_c < q[sel]
-                good = sel[better]
-                last[good] = np.abs(cand[better] - x[good]).max(-1)
-                x[good], r[good], q[good] = cand[better], r_c[better], q_c[better]
-                moved[np.flatnonzero(todo)[better]] = True
-            damping[part] = np.where(moved, np.where(lam < 1e-9, 0.0, lam / 10),
-                                     np.where(lam == 0, 1e-3, lam * 10))
+        need = active[fresh[active]]
+        for part in np.array_split(need, -(-need.size // chunk)) if need.size else ():
+            newton[part], g[part], ag[part] = _newton_and_gradient(
+                system.jacobian_minus_identity(x[part], u[part]), r[part])
+        jacobians[need] += 1
+        fresh[need] = False
+        window = need[(jacobians[need] % stall_window) == 0]
+        stalled = window[q[window] > stall_ratio * q_window[window]]
+        q_window[window] = q[window]
+        stopped[stalled] = True
+        active = active[~stopped[active]]
+        if active.size == 0:
+            continue
+        step, predicted = _dogleg(newton[active], g[active], ag[active], r[active], radius[active])
+        trial = x[active] + step
+        with np.errstate(all="ignore"):
+            r_t = system.residual(trial, u[active])
+            q_t = 0.5 * (r_t * r_t).sum(-1)
+        ratio = (q[active] - q_t) / np.maximum(predicted, 1e-300)
+        ok = (q_t < q[active]) & (ratio > 1e-4)
+        length = np.linalg.norm(step, axis=-1)
+        radius[active] = np.where(ratio < 0.25, 0.25 * length,
+                                  np.where(ratio > 0.75, np.maximum(radius[active], 2 * length),
+                                           radius[active]))
+        good = active[ok]
+        last[good] = np.abs(step[ok]).max(-1)
+        after[good] += below[good]
+        x[good], r[good], q[good] = trial[ok], r_t[ok], q_t[ok]
+        fresh[good] = True
+        # a root whose step no longer lowers q is at rounding level: the step it proposed
+        # is its remaining position error
+        done = ~ok & below[active]
+        last[active[done]] = np.abs(step[done]).max(-1)
+        stopped[active[done]] = True
+        stopped[active] |= radius[active] < 1e-13 * (1 + np.abs(x[active]).max(-1))
     res = np.abs(r).max(-1)
     return Polished(x, res, last, res < tol)
 

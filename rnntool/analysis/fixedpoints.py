@@ -6,9 +6,8 @@ model's α and clamps hold). All initial states of all inputs form one batch; th
 :mod:`rnntool.analysis.fixedpoint_search` and sees the network only as a map with a
 Jacobian (:func:`network_map`).
 
-``method="exact"`` (the default): monotone Adam on q, each candidate handed to Newton as
-soon as a Newton step contracts its residual; every candidate is then Newton-polished in
-float64, and only roots with max|F(x) − x| < ``root_tol`` are fixed points (the others, with
+``method="exact"`` (the default): monotone Adam on q for at most ``handoff_iters`` steps,
+then every candidate is polished by trust-region Newton in float64, and only roots with max|F(x) − x| < ``root_tol`` are fixed points (the others, with
 q ≤ ``slow_q``, are slow points). Roots are merged by where they converged, roots joined by
 a path of roots form one continuous set (line or ring attractors; ``manifold`` > −1, sampled
 by at most ``manifold_points`` points), and stability is read off the polished roots
@@ -64,6 +63,10 @@ class FinderSettings:
             ``box`` (uniform in [−box_scale, box_scale]^S) or ``both``.
         trajectory_trials: task trials simulated to sample visited states.
         tol_q, tol_dq, max_iters, lr_init: Adam's stopping rule and (largest) step size.
+        handoff_iters: in ``exact`` mode, Adam iterations before every candidate still
+            descending goes to Newton (at most ``max_iters``): a short descent carries the
+            starts into the basins of roots, and the trust-region Newton then needs a few
+            factorisations where Adam needs thousands of steps.
         root_tol: largest max|F(x) − x| of an exact fixed point (float64).
         fixed_q: in ``approx`` mode, points with q ≤ fixed_q are labelled fixed.
         slow_q: points with fixed_q < q ≤ slow_q are kept as slow points; others dropped.
@@ -88,6 +91,7 @@ class FinderSettings:
     tol_q: float = 1e-12
     tol_dq: float = 1e-20
     max_iters: int = 5000
+    handoff_iters: int = 200
     lr_init: float = 1.0
     root_tol: float = 1e-10
     fixed_q: float = 1e-10
@@ -105,8 +109,10 @@ class FinderSettings:
             raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.init_from not in INIT_SOURCES:
             raise ConfigError(f"init_from must be one of {', '.join(INIT_SOURCES)}")
-        if min(self.n_inits, self.max_iters, self.trajectory_trials, self.manifold_points) < 1:
-            raise ConfigError("n_inits, max_iters, trajectory_trials and manifold_points must be ≥ 1")
+        if min(self.n_inits, self.max_iters, self.handoff_iters, self.trajectory_trials,
+               self.manifold_points) < 1:
+            raise ConfigError("n_inits, max_iters, handoff_iters, trajectory_trials and "
+                              "manifold_points must be ≥ 1")
         if min(self.tol_q, self.tol_dq, self.fixed_q) < 0:
             raise ConfigError("tol_q, tol_dq and fixed_q must be non-negative")
         if min(self.lr_init, self.tol_unique, self.root_tol, self.slow_q) <= 0:
@@ -417,8 +423,9 @@ def find_fixed_points(net: DynamicalSystem | Network, inputs: np.ndarray, task: 
     map64 = network_map(net.float64())
     x0, which = search_starts(work, task, len(inputs), settings)
     u = torch.as_tensor(inputs[which], dtype=work.dtype, device=work.device)
-    found = descend(network_map(work), x0, u, settings.max_iters, settings.lr_init,
-                    settings.tol_q, settings.tol_dq, newton=map64 if exact else None)
+    adam_iters = min(settings.max_iters, settings.handoff_iters) if exact else settings.max_iters
+    found = descend(network_map(work), x0, u, adam_iters, settings.lr_init, settings.tol_q,
+                    settings.tol_dq)
     x, u_np = found.x.cpu().double().numpy(), inputs[which]
     keep = _inliers(x, x0.cpu().double().numpy(), settings.outlier_distance_scale)
     keep &= np.isfinite(found.q.cpu().numpy())
