@@ -1,9 +1,10 @@
 """Check that ``--device cuda`` gives the CPU's answers, on a machine with a GPU.
 
-For every shipped sample model: the evaluation metrics (float32 reductions may differ in the
-last digits, accuracies by a trial or two), the BPTT gradient of the task loss in float64
-(to 1e-8 relative), fixed points under zero input (the same points to 1e-6), and the
-closed-loop agents' evaluation (float64, to 1e-8). Prints one line per check.
+For every shipped sample model, all in float64 (in float32 a chaotic network's trajectories
+part after a few hundred steps on any two machines): the evaluation metrics (accuracies may
+differ by a trial or two), the BPTT gradient of the task loss (to 1e-8 relative), fixed
+points under zero input (the same points to 1e-6), and the closed-loop agents' evaluation
+(to 1e-8). Prints one line per check.
 
 Usage: python scripts/check_cuda.py [--device cuda:0] [--models NAME ...]
 Exit code 0 when everything agrees, 1 on a mismatch, 2 when the device is unusable.
@@ -40,10 +41,13 @@ def _scalars(tree: dict, prefix: str = "") -> dict[str, float]:
     return out
 
 
+def _evaluation(path: Path, device: str, trials: int) -> dict[str, float]:
+    model = load_model(path, device)
+    return _scalars(evaluate(model.network.with_config(dtype="float64"), model.task, 0, trials))
+
+
 def check_evaluation(path: Path, device: str, trials: int) -> str | None:
-    a = _scalars(evaluate(load_model(path).network, load_model(path).task, 0, trials))
-    cuda = load_model(path, device)
-    b = _scalars(evaluate(cuda.network, cuda.task, 0, trials))
+    a, b = _evaluation(path, "cpu", trials), _evaluation(path, device, trials)
     for key in a:
         tol = 3.0 / trials if "accuracy" in key or "correct" in key else 1e-3 * max(1.0, abs(a[key]))
         if not np.isclose(a[key], b.get(key, np.nan), rtol=0, atol=tol, equal_nan=True):
@@ -78,7 +82,7 @@ def check_fixed_points(path: Path, device: str) -> str | None:
     for dev in ("cpu", device):
         model = load_model(path, dev)
         zeros = np.zeros((1, model.network.config.n_in))
-        settings = FinderSettings(method="exact", n_inits=256, seed=0)
+        settings = FinderSettings(method="exact", n_inits=256, seed=0, dtype="float64")
         found.append(find_fixed_points(model.network, zeros, model.task, settings))
     a, b = found
     if len(a.x) != len(b.x):
