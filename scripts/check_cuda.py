@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from rnntool.analysis.evaluation import evaluate
-from rnntool.analysis.fixedpoints import FinderSettings, find_fixed_points
+from rnntool.analysis.fixedpoints import FinderSettings, FixedPoints, find_fixed_points
 from rnntool.devices import check_device
 from rnntool.engine.losses import task_loss
 from rnntool.envs import Environment
@@ -46,13 +47,22 @@ def _evaluation(path: Path, device: str, trials: int) -> dict[str, float]:
     return _scalars(evaluate(model.network.with_config(dtype="float64"), model.task, 0, trials))
 
 
-def check_evaluation(path: Path, device: str, trials: int) -> str | None:
-    a, b = _evaluation(path, "cpu", trials), _evaluation(path, device, trials)
+def _first_difference(a: dict[str, float], b: dict[str, float], device: str, rtol: float,
+                      atol: Callable[[str, float], float]) -> str | None:
+    """The first scalar of the CPU's ``a`` that ``b`` does not match (np.isclose), or None."""
     for key in a:
-        tol = 3.0 / trials if "accuracy" in key or "correct" in key else 1e-3 * max(1.0, abs(a[key]))
-        if not np.isclose(a[key], b.get(key, np.nan), rtol=0, atol=tol, equal_nan=True):
-            return f"{key}: cpu {a[key]:.6g} vs {device} {b.get(key)!r}"
+        if not np.isclose(a[key], b.get(key, np.nan), rtol=rtol, atol=atol(key, a[key]),
+                          equal_nan=True):
+            return f"{key}: cpu {a[key]:.10g} vs {device} {b.get(key)!r}"
     return None
+
+
+def check_evaluation(path: Path, device: str, trials: int) -> str | None:
+    def atol(key: str, value: float) -> float:
+        return 3.0 / trials if "accuracy" in key or "correct" in key else 1e-3 * max(1.0, abs(value))
+
+    return _first_difference(_evaluation(path, "cpu", trials), _evaluation(path, device, trials),
+                             device, 0.0, atol)
 
 
 def _gradient(path: Path, device: str) -> list[np.ndarray]:
@@ -77,14 +87,15 @@ def check_gradient(path: Path, device: str) -> str | None:
     return None
 
 
+def _fixed_points(path: Path, device: str) -> FixedPoints:
+    model = load_model(path, device)
+    zeros = np.zeros((1, model.network.config.n_in))
+    settings = FinderSettings(method="exact", n_inits=256, seed=0, dtype="float64")
+    return find_fixed_points(model.network, zeros, model.task, settings)
+
+
 def check_fixed_points(path: Path, device: str) -> str | None:
-    found = []
-    for dev in ("cpu", device):
-        model = load_model(path, dev)
-        zeros = np.zeros((1, model.network.config.n_in))
-        settings = FinderSettings(method="exact", n_inits=256, seed=0, dtype="float64")
-        found.append(find_fixed_points(model.network, zeros, model.task, settings))
-    a, b = found
+    a, b = _fixed_points(path, "cpu"), _fixed_points(path, device)
     if len(a.x) != len(b.x):
         return f"{len(a.x)} points on cpu, {len(b.x)} on {device}"
     dist = np.abs(a.x[:, None, :] - b.x[None, :, :]).max(-1).min(1) if len(a.x) else np.zeros(0)
@@ -93,21 +104,19 @@ def check_fixed_points(path: Path, device: str) -> str | None:
     return None
 
 
-def check_closed_loop(path: Path, device: str) -> str | None:
+def _closed_loop_scores(path: Path, device: str) -> dict[str, float]:
     from rnntool.analysis.ibl_evaluation import evaluate_ibl
     from rnntool.envs.agents import NetworkAgent
     from rnntool.seeding import Seeds
 
-    results = []
-    for dev in ("cpu", device):
-        model = load_model(path, dev)
-        results.append(_scalars(evaluate_ibl(NetworkAgent(model.network), model.task, 4,
-                                             Seeds(0).generator("evaluation"), 3)["metrics"]))
-    a, b = results
-    for key in a:
-        if not np.isclose(a[key], b.get(key, np.nan), rtol=1e-8, atol=1e-10, equal_nan=True):
-            return f"{key}: cpu {a[key]:.10g} vs {device} {b.get(key)!r}"
-    return None
+    model = load_model(path, device)
+    return _scalars(evaluate_ibl(NetworkAgent(model.network), model.task, 4,
+                                 Seeds(0).generator("evaluation"), 3)["metrics"])
+
+
+def check_closed_loop(path: Path, device: str) -> str | None:
+    return _first_difference(_closed_loop_scores(path, "cpu"), _closed_loop_scores(path, device),
+                             device, 1e-8, lambda _key, _value: 1e-10)
 
 
 def main() -> int:
