@@ -28,8 +28,7 @@ class Procrustes:
     invariances: ClassVar[tuple[str, ...]] = ("rotation", "permutation", "scaling", "offset")
 
     def prepare(self, x: np.ndarray) -> Centred:
-        xc = centred(x)
-        return Centred(xc, float(np.linalg.norm(xc)))
+        return Centred(centred(x))
 
     def distance(self, a: Centred, b: Centred) -> float:
         nuclear = np.linalg.svd(a.x.T @ b.x, compute_uv=False).sum()
@@ -57,4 +56,4 @@ class Procrustes:
 
 
 def _angle(nuclear: float, a: Centred, b: Centred) -> float:
-    return float(np.arccos(np.clip(nuclear / (a.norm * b.norm), -1.0, 1.0)))
+    return float(np.arccos(np.clip(nuclear / (a.frobenius * b.frobenius), -1.0, 1.0)))

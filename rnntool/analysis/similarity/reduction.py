@@ -9,6 +9,7 @@ every component kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -30,11 +31,20 @@ class Reduction:
 
 @dataclass(frozen=True)
 class Centred:
-    """Centred data (samples, features) and the norm its metric divides by (the Frobenius
-    norm of X for Procrustes, of XᵀX for CKA)."""
+    """Centred data (samples, features) and the norms the metrics divide by, each computed
+    on first use (a batched K × K route may never need them)."""
 
     x: np.ndarray
-    norm: float
+
+    @cached_property
+    def frobenius(self) -> float:
+        """‖X‖_F (Procrustes)."""
+        return float(np.linalg.norm(self.x))
+
+    @cached_property
+    def gram_norm(self) -> float:
+        """‖XᵀX‖_F = ‖XXᵀ‖_F (CKA)."""
+        return float(np.linalg.norm(self.x.T @ self.x))
 
 
 def centred(x: np.ndarray) -> np.ndarray:
