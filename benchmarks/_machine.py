@@ -40,7 +40,7 @@ def machine_line(device: str = "cpu") -> str:
 
 def gemm_peak(device: str = "cpu", *, dtype: torch.dtype = torch.float32, size: int | None = None,
               threads: int | None = None, clock: Callable[[], float] = time.perf_counter,
-              rounds: int = 3, min_seconds: float = 0.2) -> float:
+              rounds: int = 3, min_seconds: float = 0.2, library: str = "torch") -> float:
     """Best GEMM rate in GFLOP/s of square ``dtype`` products on ``device``.
 
     Each of ``rounds`` rounds times back-to-back products for at least ``min_seconds`` after one
@@ -48,6 +48,8 @@ def gemm_peak(device: str = "cpu", *, dtype: torch.dtype = torch.float32, size: 
     lowers the figure less. ``size`` defaults to 1024 on CPU (large enough for the BLAS to reach
     its plateau) and 8192 on a GPU. ``threads`` sets torch's thread count for the measurement only;
     ``clock`` lets a benchmark time in CPU seconds (:func:`time.process_time`) like its workload.
+    ``library="numpy"`` times NumPy's BLAS instead of torch's (CPU only), the ceiling of the
+    analyses written in NumPy.
     """
     gpu = device.startswith("cuda")
     n = size or (8192 if gpu else 1024)
@@ -58,6 +60,8 @@ def gemm_peak(device: str = "cpu", *, dtype: torch.dtype = torch.float32, size: 
     try:
         a = torch.randn(n, n, dtype=dtype, device=device)
         b = torch.randn(n, n, dtype=dtype, device=device)
+        if library == "numpy":
+            a, b = a.numpy(), b.numpy()
         best = float("inf")
         for _ in range(rounds):
             a @ b

@@ -8,9 +8,19 @@ its values are compared with the fast matrix. The parallel path (a local Dask cl
 2 single-threaded workers) is timed including the cluster's start-up. CKA and angular
 Procrustes are compared the same way with their reference implementations, written out
 here: Kornblith et al.'s (2019) feature-space linear CKA, and netrep's LinearMetric
-(α = 1, angular score: fit the rotation by an SVD of XᵀY, rotate, take the angle).
+(α = 1, angular score: fit the rotation by an SVD of XᵀY, rotate, take the angle); each
+side is the best of ``--repeats`` runs, and the run's float64 GEMM peak (NumPy's BLAS) is
+printed with the shares of it that both sides reach.
 
-    python benchmarks/bench_svcca.py [--models 40] [--pairs 40] [--workers 2]
+Targets (issue 15, N = 256): CKA and Procrustes matrices ≥ 10× faster than their references,
+equal to them to 1e-10. Each run prints where the limit is: for CKA the FLOPs of the exact
+route against Kornblith's (≈ 9× at equal GEMM speed: NumPy computes Kornblith's XᵀX and
+YᵀY as symmetric products, so a pair costs 2·S·N², not 3·S·N², multiply-adds); for
+Procrustes the per-pair cross products and singular values timed alone (≈ 3×, and ≈ 4.5×
+even with free singular values: the reference's own cost is about 4.5 such products).
+
+    python benchmarks/bench_svcca.py [--models 40] [--pairs 40] [--workers 2] [--repeats 3]
+    python benchmarks/bench_svcca.py --n 256 --linear-only cka procrustes
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ import time
 import numpy as np
 import torch
 
+from _machine import gemm_peak, machine_line
 from rnntool.analysis.similarity import make_metric, pairwise_distances
+from rnntool.analysis.similarity.cka import gram_route_is_cheaper, gram_tile
 from rnntool.network import CTRNN, preset_config
 from rnntool.tasks import make_task
 from rnntool.tasks.probes import probe_inputs
@@ -80,68 +92,100 @@ def netrep_angular_procrustes(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.arccos(np.sum(tx * ty) / (np.linalg.norm(tx) * np.linalg.norm(ty))))
 
 
-def run_linear(data: list[np.ndarray], pairs: int, metrics: tuple[str, ...] = ("cka", "procrustes")
-               ) -> None:
-    """CKA and Procrustes: full fast matrix vs the references on ``pairs`` pairs, extrapolated."""
+def best_time(fn, repeats: int) -> tuple[float, object]:
+    """Fastest of ``repeats`` wall-clock runs of ``fn`` (a passing burst of load on a shared
+    machine lowers the figure less), and its last result."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def run_linear(data: list[np.ndarray], pairs: int, peak: float, repeats: int,
+               metrics: tuple[str, ...] = ("cka", "procrustes")) -> None:
+    """CKA and Procrustes: full fast matrix vs the references on ``pairs`` pairs, extrapolated;
+    each side timed as the best of ``repeats`` runs."""
     all_pairs = list(itertools.combinations(range(len(data)), 2))
     chosen = [all_pairs[i] for i in np.random.default_rng(1).choice(len(all_pairs), pairs, replace=False)]
     references = {"cka": kornblith_cka, "procrustes": netrep_angular_procrustes}
     for name in metrics:
         reference = references[name]
-        start = time.perf_counter()
-        fast = pairwise_distances(data, make_metric(name))
-        t_fast = time.perf_counter() - start
-        start = time.perf_counter()
-        ref = [reference(data[i], data[j]) for i, j in chosen]
-        t_ref = (time.perf_counter() - start) / pairs * len(all_pairs)
+        t_fast, fast = best_time(lambda: pairwise_distances(data, make_metric(name)), repeats)
+        t_ref, ref = best_time(lambda: [reference(data[i], data[j]) for i, j in chosen], repeats)
+        t_ref *= len(all_pairs) / pairs
         err = max(abs(v - fast[i, j]) for v, (i, j) in zip(ref, chosen))
         print(f"  {name:10s}: fast matrix {t_fast:7.3f} s; reference {t_ref:7.3f} s (timed on "
-              f"{pairs} pairs, extrapolated) -> {t_ref / t_fast:5.1f}x faster (target >= 10x: "
-              f"{'met' if t_ref >= 10 * t_fast else 'NOT met'}); max |reference - fast| {err:.1e}",
-              flush=True)
-        print(f"  {'':10s}  {floor(name, data, t_ref)}", flush=True)
+              f"{pairs} pairs, extrapolated; best of {repeats}) -> {t_ref / t_fast:5.1f}x faster "
+              f"(target >= 10x: {'met' if t_ref >= 10 * t_fast else 'NOT met'}); "
+              f"max |reference - fast| {err:.1e}", flush=True)
+        for line in floor(name, data, t_fast, t_ref, peak, repeats):
+            print(f"  {'':10s}  {line}", flush=True)
 
 
-def floor(name: str, data: list[np.ndarray], t_ref: float) -> str:
-    """Where the limit is, in FLOPs and in measured kernels, for equal-shape models.
+def cka_flops(data: list[np.ndarray]) -> tuple[str, float, float]:
+    """The route rnntool's CKA matrix takes, its FLOPs and the reference's, for these data.
 
-    CKA: the Gram route forms the upper part of each model's S × S Gram matrix in bands
-    of 128 sample rows (diagonal tile + the rectangle to its right: ~K·S²·N/2
-    multiply-adds) and their K × K inner products as symmetric rank-k updates
-    (~K²·S²/4), against Kornblith's 3·S·N² per pair (XᵀY, XᵀX, YᵀY): a FLOP ratio, at
-    equal GEMM speed, of the best this route can give. Procrustes: the nuclear norm of XᵀY
-    needs that S·N² product and the singular values of an N × N matrix per pair; those two
-    kernels, timed alone for every pair, are the floor (netrep adds the singular vectors
-    and two rotations X U, Y V).
+    Gram route: each model's upper Gram tiles (symmetric products on the diagonal, ~S²N per
+    model in all) and the tiles' K × K inner products (symmetric, ~K² per Gram entry formed).
+    Cross-product route: one symmetric product ZᵀZ, S·(ΣN)². Kornblith's per pair: XᵀY
+    (2·S·N²) plus XᵀX and YᵀY, which NumPy computes as symmetric products (S·N² each).
+    """
+    k, samples = len(data), data[0].shape[0]
+    units = [x.shape[1] for x in data]
+    ref = sum(4 * samples * units[i] * units[j] for i, j in itertools.combinations(range(k), 2))
+    if not gram_route_is_cheaper(samples, units):
+        return "cross products", samples * sum(units) ** 2, ref
+    tile = min(gram_tile(k), samples)
+    edges = list(range(0, samples, tile)) + [samples]
+    entries = sum((r1 - r0) * (c1 - c0) for row, (r0, r1) in enumerate(zip(edges[:-1], edges[1:]))
+                  for c0, c1 in zip(edges[row:-1], edges[row + 1:]))
+    return "Gram tiles", samples ** 2 * sum(units) + k * k * entries, ref
+
+
+def floor(name: str, data: list[np.ndarray], t_fast: float, t_ref: float, peak: float,
+          repeats: int) -> list[str]:
+    """Where the limit is, in FLOPs and in measured kernels, as shares of the GEMM peak.
+
+    CKA: the FLOPs of the route taken against Kornblith's: their ratio is what the fast matrix
+    can give at the reference's GEMM speed. Procrustes: the nuclear norm of XᵀY needs that
+    S·N² product and the singular values of an N × N matrix per pair; those two kernels,
+    timed alone for every pair, are the floor (netrep adds the singular vectors and two
+    rotations X U, Y V); each kernel's time is the best of ``repeats``.
     """
     k, (s, n) = len(data), data[0].shape
-    pairs = k * (k - 1) // 2
     if name == "cka":
-        band = 128
-        widths = [s - r0 for r0 in range(0, s, band)]
-        tiles = sum(min(band, w) * w for w in widths)    # entries of the Gram's upper bands
-        fast = 2 * (k * tiles * n + k * k * tiles / 2)
-        ref = pairs * 3 * 2 * s * n * n
-        return (f"FLOPs: fast {fast / 1e9:.0f} G, reference {ref / 1e9:.0f} G -> at most "
-                f"{ref / fast:.1f}x at equal GEMM speed")
+        route, fast, ref = cka_flops(data)
+        return [f"{route}: fast {fast / 1e9:.1f} GFLOP at {fast / t_fast / 1e9:.1f} GFLOP/s "
+                f"({fast / t_fast / 1e9 / peak:.0%} of peak); reference {ref / 1e9:.1f} GFLOP at "
+                f"{ref / t_ref / 1e9:.1f} GFLOP/s ({ref / t_ref / 1e9 / peak:.0%}) -> at most "
+                f"{ref / fast:.1f}x at equal speed"]
+    pairs = k * (k - 1) // 2
     z = np.stack([x - x.mean(0) for x in data])
-    start = time.perf_counter()
-    cross = [z[i].T @ z[i + 1:] for i in range(k - 1)]
-    t_gemm = time.perf_counter() - start
-    start = time.perf_counter()
-    for c in cross:
-        np.linalg.svd(c, compute_uv=False)
-    t_svd = time.perf_counter() - start
-    return (f"floor: all {pairs} cross products {t_gemm:.3f} s + their singular values "
-            f"{t_svd:.3f} s = {t_gemm + t_svd:.3f} s -> at most {t_ref / (t_gemm + t_svd):.1f}x")
+    t_gemm = t_svd = float("inf")
+    for _ in range(repeats):
+        gemm = svd = 0.0
+        for i in range(k - 1):
+            start = time.perf_counter()
+            cross = z[i].T @ z[i + 1:]
+            middle = time.perf_counter()
+            np.linalg.svd(cross, compute_uv=False)
+            gemm, svd = gemm + middle - start, svd + time.perf_counter() - middle
+        t_gemm, t_svd = min(t_gemm, gemm), min(t_svd, svd)
+    share = pairs * 2 * s * n * n / t_gemm / 1e9 / peak
+    return [f"floor: all {pairs} cross products {t_gemm:.3f} s ({share:.0%} of peak) + their "
+            f"singular values {t_svd:.3f} s = {t_gemm + t_svd:.3f} s -> at most "
+            f"{t_ref / (t_gemm + t_svd):.1f}x; with free singular values at most "
+            f"{t_ref / t_gemm:.1f}x (the reference makes the same product once per pair)"]
 
 
-def run(n_rec: int, models: int, pairs: int, workers: int,
+def run(n_rec: int, models: int, pairs: int, workers: int, peak: float, repeats: int,
         linear_only: tuple[str, ...] = ()) -> None:
     data = activity(models, n_rec)
     if linear_only:
         print(f"N = {n_rec}: {models} models × {data[0].shape[0]} samples")
-        run_linear(data, pairs, linear_only)
+        run_linear(data, pairs, peak, repeats, linear_only)
         return
     metric = make_metric("svcca")
     start = time.perf_counter()
@@ -167,7 +211,7 @@ def run(n_rec: int, models: int, pairs: int, workers: int,
     print(f"  max |naive - fast| on those pairs: {err:.2e}")
     print(f"  Dask, {workers} local workers:     {t_par:8.3f} s incl. cluster start-up; "
           f"max |parallel - serial| = {np.abs(parallel - fast).max():.1e}")
-    run_linear(data, pairs)
+    run_linear(data, pairs, peak, repeats)
 
 
 def main() -> None:
@@ -178,9 +222,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[50, 256], help="unit counts")
     parser.add_argument("--linear-only", nargs="+", choices=["cka", "procrustes"], default=(),
                         help="time only these metrics against their references")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="CKA/Procrustes: best of this many runs of each side")
     args = parser.parse_args()
+    print(machine_line())
+    peak = gemm_peak(dtype=torch.float64, library="numpy")
+    print(f"float64 GEMM peak (NumPy's BLAS, this run): {peak:.1f} GFLOP/s")
     for n_rec in args.n:
-        run(n_rec, args.models, args.pairs, args.workers, tuple(args.linear_only))
+        run(n_rec, args.models, args.pairs, args.workers, peak, args.repeats,
+            tuple(args.linear_only))
 
 
 if __name__ == "__main__":
