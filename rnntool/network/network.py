@@ -258,19 +258,18 @@ def final_outputs(net: Network, inputs: Tensor, x_init: Tensor, time_chunk: int 
                   generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Outputs at the first and last steps, (K, B, n_out) each, in bounded memory.
 
-    Runs the same unroll as :meth:`Network.simulate` over blocks of ``time_chunk`` steps,
-    keeping only the state carried between blocks, so validating thousands of long trials
-    never holds a (T, B, N) tensor.
+    Runs the cell's :meth:`~rnntool.network.cells.base.Cell.advance` over blocks of
+    ``time_chunk`` steps, keeping only the state carried between blocks, so validating
+    thousands of long trials never holds a (T, B, N) tensor.
     """
     x = net.clamp(x_init)
-    first = last_r = None
-    steps = inputs.shape[-2]
-    reads_state = net.cell.readout_reads_state
-    for start in range(0, steps, time_chunk):
+    params, reads_state = net.effective(), net.cell.readout_reads_state
+    first = last = None
+    for start in range(0, inputs.shape[-2], time_chunk):
         block = inputs[..., start:start + time_chunk, :]
-        rs, last, every_state = net.unroll_activity(x, net.drive(block, generator))
+        ends = net.cell.advance(params, x, net.drive(block, generator), first=first is None)
         if first is None:
-            first = net.output(every_state()[0] if reads_state else rs[0], rs[0])
-        x = last.contiguous()
-        last_r = rs[-1]
-    return first, net.output(x, last_r)
+            first = net.output(ends.first_state if reads_state else ends.first_activity,
+                               ends.first_activity)
+        x, last = ends.last_state, ends
+    return first, net.output(x, last.last_activity)

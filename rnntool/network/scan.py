@@ -30,10 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnntool.network.nonlinearities import Nonlinearity
+from rnntool.network.nonlinearities import SIGMOID_OFFSET, Nonlinearity
 
-# φ(x) = 2σ(2x) − offset for these nonlinearities.
-_SIGMOID_OFFSET = {"tanh": 1.0, "one_plus_tanh": 0.0}
 #: steps of at least this many values (K·B·N) store rates rather than σ(2x): measured on one
 #: core, the per-step kernel this costs is cheaper than a pass over a trajectory that large
 RATES_FROM = 8192
@@ -50,7 +48,7 @@ class _Stored:
 
     @classmethod
     def choose(cls, phi: Nonlinearity, step_size: int) -> "_Stored":
-        offset = _SIGMOID_OFFSET.get(phi.name)
+        offset = SIGMOID_OFFSET.get(phi.name)
         if offset is None:
             return cls(False, 0.0, 1.0, 0.0)
         if step_size >= RATES_FROM:
