@@ -184,11 +184,16 @@ class Network:
         lead = z.shape[1:-1]
         p = self.effective()
         w = p["W_out"].transpose(1, 2)
-        if k > 1 and z.dim() == 4 and z.permute(2, 0, 1, 3).is_contiguous():
-            # (K, B, T, ·) view of a scan's time-major storage: one small product per step and
-            # member on the storage itself, read once in order (a member-axis-first product
-            # would walk it with a stride of K·B rows, several times slower for an ensemble)
-            y = (z.permute(2, 0, 1, 3) @ w).add_(p["b_out"][:, None, :]).permute(1, 2, 0, 3)
+        if z.dim() == 4 and z.permute(2, 0, 1, 3).is_contiguous():
+            # (K, B, T, ·) view of a scan's time-major storage: products on the storage itself,
+            # read once in order — one product over every step and trial for one network,
+            # one small product per step and member for several (a member-axis-first product
+            # walks the storage with a stride of K·B rows: 3.5× slower at N = 50, B = 500,
+            # T = 750, forward and backward)
+            zt = z.permute(2, 0, 1, 3)
+            y = (zt.reshape(-1, zt.shape[-1]) @ w[0]).view(*zt.shape[:-1], -1) if k == 1 \
+                else zt @ w
+            y = y.add_(p["b_out"][:, None, :]).permute(1, 2, 0, 3)
             return torch.tanh(y) if self.config.output_nonlinearity == "tanh" else y
         # broadcast over the leading axes instead of flattening them: z is often a view of
         # time-major (T, K, B, ·) storage, which flattening would copy
