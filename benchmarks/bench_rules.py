@@ -55,6 +55,7 @@ def ga_generation(n: int, batch_size: int, population: int) -> None:
         rule.next_generation(pop, losses, gen)
     whole = best_of(generation)
     floor = products_alone(pop, batch_size, task.steps)
+    with_rates = products_alone(pop, batch_size, task.steps, rates=True)
     peak = gemm_peak(threads=torch.get_num_threads())
     flops = 2.0 * batch_size * n * n * task.steps  # one member's recurrent products
     print(machine_line())
@@ -71,11 +72,15 @@ def ga_generation(n: int, batch_size: int, population: int) -> None:
           f"network's whole evaluation, {population * flops / floor / 1e9 / peak:5.1%} of the "
           f"peak — the least any fp32 formulation can reach at this size"
           + (": the ≤ 4× target is below it" if floor > 4 * one else ""))
+    print(f"  the same products and one sigmoid per value (the rate every step needs): "
+          f"{with_rates * 1e3:.1f} ms = {with_rates / one:.1f}× one network"
+          + (": the ≤ 4× target is below it" if with_rates > 4 * one else ""))
 
 
-def products_alone(pop: CTRNN, batch: int, steps: int) -> float:
+def products_alone(pop: CTRNN, batch: int, steps: int, rates: bool = False) -> float:
     """Seconds of the T batched products W_rec·r of a whole generation, in the population's
-    dtype, into a preallocated output: the floor under the generation's evaluation."""
+    dtype, into a preallocated output (and, with ``rates``, one in-place sigmoid of it per
+    step): the floor under the generation's evaluation."""
     k, n = pop.members, pop.state_size
     w = pop.params["W_rec"].detach().transpose(1, 2).contiguous()
     r = torch.randn(k, batch, n, dtype=w.dtype)
@@ -84,6 +89,8 @@ def products_alone(pop: CTRNN, batch: int, steps: int) -> float:
     def run() -> None:
         for _ in range(steps):
             torch.bmm(r, w, out=out)
+            if rates:
+                out.sigmoid_()
     return best_of(run)
 
 
