@@ -8,7 +8,9 @@ Adam) at N = 256, B = 128, T = 500, and ≤ 60 s to train the default CDI model
 (``rnntool train bptt_0050 -v 0.5 --N 2``) to the 90 % criterion on 2 cores. Issue #8: the
 ``rate`` cell's scan reaches at least the ``ctrnn`` scan's share of the peak; the ``gru`` and
 ``lstm`` cells' step loops take at most 1.5× the time of torch.nn.GRU / LSTM on the same
-shapes (forward + backward).
+shapes (forward + backward). Issue 15: state the share at McMahan et al. 2021's size (N = 50,
+B = 500, T = 750) and what a fused formulation could gain there: the step's unavoidable
+products alone are timed for that bound.
 """
 
 from __future__ import annotations
@@ -55,6 +57,34 @@ def bptt_step_rate(n: int, batch: int, steps: int, device: str, reps: int = 5,
             times.append(time.perf_counter() - t0)
     best = min(times)
     return best, 6 * batch * n * n * steps / best / 1e9
+
+
+def products_alone(n: int, batch: int, steps: int, device: str, reps: int = 3) -> float:
+    """Seconds of the matrix products a BPTT step cannot avoid, run back to back: T forward
+    products r_t·W_recᵀ, T backward products g_t·W_rec (each (B × N)·(N × N), one per step
+    because each needs the previous step) and the W_rec gradient as one product over all
+    steps. Every element-wise kernel of the step is left out, so a fused step — whatever
+    formulation folds the element-wise work into the products — takes at least this long."""
+    r = torch.randn(steps, batch, n, device=device)
+    w = torch.randn(n, n, device=device)
+    out = torch.empty(batch, n, device=device)
+    flat = r.reshape(-1, n)
+
+    def run() -> None:
+        for t in range(steps):
+            torch.mm(r[t], w, out=out)
+        for t in range(steps - 1, -1, -1):
+            torch.mm(r[t], w, out=out)
+        flat.t() @ flat
+
+    best = float("inf")
+    for _ in range(reps):
+        _sync(device)
+        t0 = time.perf_counter()
+        run()
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def gated_ratio(cell: str, n: int, batch: int, steps: int, device: str,
@@ -104,6 +134,13 @@ def main() -> None:
         sec, rate = bptt_step_rate(n, b, t, args.device, cell=cell)
         print(f"BPTT {cell} N={n} B={b} T={t}: {1000 * sec:.1f} ms/step, {rate:.1f} GFLOP/s, "
               f"{100 * rate / peak:.1f} % of GEMM peak")
+    n, b, t = 50, 500, 750
+    floor = products_alone(n, b, t, args.device)
+    print(f"  N={n} B={b} T={t}: the step's products alone take {1000 * floor:.1f} ms "
+          f"({100 * 6 * b * n * n * t / floor / 1e9 / peak:.1f} % of the peak): the most a "
+          f"fused step can gain is step time / {1000 * floor:.1f} ms (the recurrence is "
+          f"sequential, so only the input products and the W_rec gradient batch over time, "
+          f"and the scan already does both)")
     for cell in ("gru", "lstm"):
         n, b, t = 256, 128, 100
         ours, theirs = gated_ratio(cell, n, b, t, args.device)

@@ -119,3 +119,26 @@ def test_mcmahan_initialisation_statistics() -> None:
     assert float(net.params["W_in"].std()) == pytest.approx(0.5, rel=0.05)
     assert float(net.params["W_out"].std()) == pytest.approx(0.1, rel=0.1)
     assert float(net.params["b"].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("members", [1, 3])
+@pytest.mark.parametrize("stored", ["sigmoid", "rates"])
+@pytest.mark.parametrize("preset,kw", [c for c in CASES if c[1].get("readout") != "x"
+                                       and c[0] != "mcmahan"])
+def test_scan_gradients_when_the_loss_reads_no_state(preset: str, kw: dict, stored: str,
+                                                     members: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # the readout reads rates and nothing reads x: the backward writes g_{t−1} instead of
+    # accumulating into a zeroed trajectory (one member keeps the whole trajectory of g)
+    monkeypatch.setattr(scan_module, "RATES_FROM", 1 if stored == "rates" else 10 ** 9)
+    net = _random_net(preset, members=members, **kw)
+    u = torch.randn(4, 9, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    x0 = net.initial_state(4, torch.Generator().manual_seed(3), std=0.5).clone().requires_grad_(True)
+    params = net.trainable_parameters() + [x0]
+    traj = net.simulate(u, x0)
+    ref = _unrolled(net, u, x0)
+    loss = (traj.outputs ** 2).sum() + (traj.outputs[:, :, -1] ** 3).sum()
+    out_ref = net.output(ref, net.rate(ref))
+    loss_ref = (out_ref ** 2).sum() + (out_ref[:, :, -1] ** 3).sum()
+    for got, want in zip(torch.autograd.grad(loss, params), torch.autograd.grad(loss_ref, params)):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)

@@ -32,6 +32,11 @@ def _relu_prime(x: Tensor) -> Tensor:
     return (x > 0).to(x.dtype)
 
 
+#: φ(x) = 2σ(2x) − offset for these nonlinearities: PyTorch's CPU sigmoid is several times
+#: faster than its tanh, so the fused scans evaluate them through the sigmoid, and φ′ then
+#: needs no transcendental function
+SIGMOID_OFFSET = {"tanh": 1.0, "one_plus_tanh": 0.0}
+
 NONLINEARITIES: Registry[Nonlinearity] = Registry("nonlinearity")
 for _phi in (Nonlinearity("tanh", torch.tanh, _tanh_prime),
              Nonlinearity("one_plus_tanh", _one_plus_tanh, _tanh_prime),

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rnntool.network.nonlinearities import Nonlinearity
+from rnntool.network.nonlinearities import SIGMOID_OFFSET, Nonlinearity
 
 
 class _RateScan(torch.autograd.Function):
@@ -37,7 +37,7 @@ class _RateScan(torch.autograd.Function):
         e_views = outer.unbind(0) if outer is not None else None
         w_t = w_rec.transpose(1, 2)
         into = _IN_PLACE.get(phi.name)
-        offset = _SIGMOID_OFFSET.get(phi.name)
+        offset = SIGMOID_OFFSET.get(phi.name)
         for t in range(steps):
             p_t, r_next = p_views[t], r_views[t + 1]
             torch.baddbmm(d_views[t], r_views[t], w_t, out=p_t)
@@ -90,9 +90,6 @@ def _softplus_into(p: Tensor, out: Tensor) -> None:
 
 
 _IN_PLACE = {"relu": _relu_into, "softplus": _softplus_into}
-#: φ(p) = 2σ(2p) − offset: PyTorch's CPU sigmoid is several times faster than its tanh (the
-#: ``ctrnn`` scan uses the same identity), and φ′ then needs no transcendental function
-_SIGMOID_OFFSET = {"tanh": 1.0, "one_plus_tanh": 0.0}
 
 
 def _weight_gradient(delta: Tensor, r: Tensor) -> Tensor:

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from rnntool.network.config import NetworkConfig
+from rnntool.network.forward_scan import Ends
 
 Params = dict[str, Tensor]
 
@@ -132,6 +133,15 @@ class Cell(ABC):
         """
         xs, rs = self.unroll(params, x0, drive)
         return rs, xs[-1], lambda: xs
+
+    def advance(self, params: Params, x0: Tensor, drive: Tensor, first: bool = True) -> Ends:
+        """State and activity after the last step of ``drive`` (T, K, B, D), and after the
+        first when ``first``, for evaluations that read only those (no gradient). The
+        default unrolls the whole block; the ``ctrnn`` cell keeps just the carried state."""
+        rs, last, every_state = self.unroll_activity(params, x0, drive)
+        if not first:
+            return Ends(None, None, last, rs[-1])
+        return Ends(every_state()[0], rs[0], last, rs[-1])
 
     @property
     def readout_reads_state(self) -> bool:

@@ -18,6 +18,7 @@ from rnntool.network.cells.base import Cell, Params, ParamSpec, Setting
 from rnntool.network.config import NetworkConfig
 from rnntool.network.initialisation import initial_parameters
 from rnntool.network.nonlinearities import get_nonlinearity
+from rnntool.network.forward_scan import Ends, advance
 from rnntool.network.scan import scan
 from rnntool.network.shared_recurrence import fold_members, unfold_members, uses_shared_recurrence
 
@@ -114,6 +115,16 @@ class CTRNNCell(Cell):
             return unfold_members(xs, x0.shape[0]), unfold_members(rs, x0.shape[0])
         return scan(x0, drive, w_rec.contiguous(), self.config.alpha, self.phi, self.keep,
                     self.fill)
+
+    def advance(self, params: Params, x0: Tensor, drive: Tensor, first: bool = True) -> Ends:
+        """Two carried buffers and three kernels a step (:mod:`rnntool.network.forward_scan`)."""
+        x0, w_rec, k = self.clamp(x0), params["W_rec"], x0.shape[0]
+        if uses_shared_recurrence(self.config, w_rec):  # one product per step for all members
+            ends = advance(*fold_members(x0, drive, w_rec), self.config.alpha, self.phi,
+                           self.keep, self.fill, first)
+            return Ends(*(None if v is None else v.reshape(k, -1, v.shape[-1]) for v in ends))
+        return advance(x0, drive, w_rec, self.config.alpha, self.phi, self.keep, self.fill,
+                       first)
 
     def jacobian_state(self, params: Params, x: Tensor, u: Tensor | None = None) -> Tensor:
         """(1 − α)I + α W_rec diag(φ′(x)); F is affine in u, so u is unused."""
