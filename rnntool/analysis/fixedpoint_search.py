@@ -149,8 +149,7 @@ def _newton_and_gradient(a: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.n
     step leaves ‖Aδ + r‖ above ‖r‖/10, or ‖A‖‖δ‖ > 10¹⁰‖r‖ — a condition number beyond
     10¹⁰, as along a continuous set of roots), the Newton step is NaN and the caller steps along −g alone, which never moves along A's
     null space."""
-    # batched matrix-vector products through BLAS (einsum's loops are slower), and the
-    # Frobenius norm in one pass without an a·a temporary (a is P × N × N)
+    # batched matrix-vector products through BLAS (einsum's loops are slower)
     g = np.matmul(r[:, None, :], a)[:, 0]
     ag = np.matmul(a, g[..., None])[..., 0]
     with np.errstate(all="ignore"):
@@ -165,7 +164,7 @@ def _newton_and_gradient(a: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.n
                     pass
         r_norm = np.linalg.norm(r, axis=-1)
         miss = np.linalg.norm(np.matmul(a, step[..., None])[..., 0] + r, axis=-1)
-        flat = a.reshape(len(a), -1)
+        flat = a.reshape(len(a), -1)  # ‖A‖_F in one pass, without a P × N × N temporary
         size = np.sqrt(np.einsum("pk,pk->p", flat, flat)) * np.linalg.norm(step, axis=-1)
         step[~((miss <= 0.1 * r_norm) & (size <= 1e10 * r_norm))] = np.nan
     return step, g, ag

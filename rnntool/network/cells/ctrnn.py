@@ -16,9 +16,9 @@ from torch import Tensor
 
 from rnntool.network.cells.base import Cell, Params, ParamSpec, Setting
 from rnntool.network.config import NetworkConfig
+from rnntool.network.forward_scan import Ends, advance
 from rnntool.network.initialisation import initial_parameters
 from rnntool.network.nonlinearities import get_nonlinearity
-from rnntool.network.forward_scan import Ends, advance
 from rnntool.network.scan import scan
 from rnntool.network.shared_recurrence import fold_members, unfold_members, uses_shared_recurrence
 
