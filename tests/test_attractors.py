@@ -118,7 +118,32 @@ def test_a_point_attractor_is_not_a_line_and_the_tolerance_decides_marginal() ->
     assert loose.counts()["marginal"] == 5
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_points=2), dict(eig_tol=-1.0), dict(closed=True)])
+def test_a_point_stays_within_reach_of_its_stretch_of_the_curve() -> None:
+    """ẋ₀ = −ε(x₁ − 5)/5, ẋ₁ = 0, ẋ₂ = −x₂: the line x₁ = 0 is slow, not fixed, and every
+    hyperplane across it holds an exact fixed point 5 away, where one Gauss–Newton step lands."""
+    eps = 0.01
+
+    def step(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        f = torch.stack([-eps * (x[:, 1] - 5) / 5, torch.zeros_like(x[:, 1]), -x[:, 2]], 1)
+        return x + ALPHA * f
+
+    def jac(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        j = torch.tensor([[0.0, -eps / 5, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, -1.0]], dtype=x.dtype)
+        return (torch.eye(3, dtype=x.dtype) + ALPHA * j).repeat(x.shape[0], 1, 1)
+
+    view = MapView(step, jac, ALPHA, 3, 1)
+    anchors = np.zeros((5, 3))
+    anchors[:, 0] = np.linspace(-1, 1, 5)
+    held = trace_attractor(view, anchors, np.zeros(1), n_points=11, reach=2.0)
+    # two passes, each at most 2 spacings of 0.2 toward the root: the ball's edge, 0.8 off
+    assert np.allclose(held.points[:, 1], 0.8, atol=1e-9) and np.allclose(held.points[:, 0], np.linspace(-1, 1, 11))
+    assert float(held.q.min()) > 1e-8
+    free = trace_attractor(view, anchors, np.zeros(1), n_points=11, reach=1e6)
+    assert np.allclose(free.points[:, 1], 5.0) and float(free.q.max()) < 1e-20
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_points=2), dict(eig_tol=-1.0), dict(closed=True),
+                                    dict(reach=0.0)])
 def test_bad_tracing_settings_are_config_errors(kwargs: dict) -> None:
     anchors = np.array([[0.0] * 6, [1.0] + [0.0] * 5])
     with pytest.raises(ConfigError):

@@ -181,7 +181,7 @@ def test_fixedpoints_command_traces_and_sweeps(integrator_file: tuple[Path, np.n
         main(["fixedpoints", str(path), "--inputs", "periods", "--n-inits", "32", "-q"])
     assert done.value.code == 0
     for bad in (["--trace", "line", "--inputs", "periods"], ["--sweep", "stim:delay", "--mode", "large"],
-                ["--sweep", "nothing:delay"], ["--trace", "spiral"]):
+                ["--sweep", "nothing:delay"], ["--trace", "spiral"], ["--trace", "line", "--trace-reach", "0"]):
         with pytest.raises(SystemExit) as done:
             main(["fixedpoints", str(path), *bad])
         err = capsys.readouterr().err

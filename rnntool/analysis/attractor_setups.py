@@ -82,7 +82,8 @@ def _continuous(task: DelayGoContinuous) -> list[TraceSetup]:
 
 
 def trace_task(view: MapView, task: Task, x0: np.ndarray, kind: str = "line", n_points: int = 31,
-               eig_tol: float = 1e-2, relax_steps: int = 20) -> list[tuple[str, Trace]]:
+               eig_tol: float = 1e-2, relax_steps: int = 20, reach: float = 4.0
+               ) -> list[tuple[str, Trace]]:
     """Trace every attractor of ``task``'s setups in the network ``view`` (initial state x0)."""
     if kind not in TRACE_KINDS:
         raise ConfigError(f"--trace must be one of {', '.join(TRACE_KINDS)}, got {kind!r}")
@@ -95,5 +96,5 @@ def trace_task(view: MapView, task: Task, x0: np.ndarray, kind: str = "line", n_
         held = states[torch.arange(states.shape[0]), setup.at]
         anchors = relax(view, held, torch.as_tensor(setup.u), relax_steps).numpy()
         out.append((setup.label, trace_attractor(view, anchors, setup.u, kind == "ring",
-                                                 n_points, eig_tol)))
+                                                 n_points, eig_tol, reach=reach)))
     return out

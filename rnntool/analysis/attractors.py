@@ -10,7 +10,11 @@ attractor. This follows the line-attractor analysis of the engellab pipeline, wi
 defects fixed: a polyline through many anchors instead of a straight segment between two
 ends (curved attractors), closed curves (rings), anchors relaxed with the stimulus off,
 analytic Jacobians, batched Levenberg–Marquardt steps for all points at once, and one
-pass of re-centring the tangents on the points found.
+pass of re-centring the tangents on the points found. A hyperplane is N − 1 dimensional and
+may hold slow regions far from the curve (another branch, the other decision): every point
+stays within ``reach`` point spacings of where its pass started it, so a trace never
+zigzags between distant regions; a point held at that limit keeps its (large) speed q,
+which the trace reports, instead of jumping away.
 
 At every traced point the linearisation is analysed: flow eigenvalues μ = (λ − 1)/α
 sorted by descending real part, the principal right and left eigenvectors (of the largest
@@ -25,6 +29,7 @@ batches), so any cell with those two functions can be traced.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -172,14 +177,18 @@ def tangents(points: np.ndarray, closed: bool) -> np.ndarray:
 
 
 def constrained_slow_points(view: MapView, start: np.ndarray, normal: np.ndarray, u: np.ndarray,
-                            iters: int = 200, tol_q: float = 1e-20) -> tuple[np.ndarray, np.ndarray]:
-    """Minimise q on the hyperplanes {x : nᵢ·(x − startᵢ) = 0}, all points at once.
+                            iters: int = 200, tol_q: float = 1e-20, radius: float = math.inf
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """Minimise q on the hyperplanes {x : nᵢ·(x − startᵢ) = 0} within ``radius`` of startᵢ,
+    all points at once.
 
     Levenberg–Marquardt steps restricted to the hyperplane: with A = J − I, residual r and
-    the projector P = I − n nᵀ, δ solves (P AᵀA P + λI) δ = −P Aᵀ r (δ ⟂ n for λ > 0); λ
+    the projector P = I − n nᵀ, δ solves (P AᵀA P + λI) δ = −P Aᵀ r (δ ⟂ n for λ > 0); a
+    step that would leave the ball is pulled back to its surface along the hyperplane; λ
     shrinks after a step that lowers q and grows otherwise, per point.
     """
-    x = torch.as_tensor(start, dtype=torch.float64).clone()
+    origin = torch.as_tensor(start, dtype=torch.float64)
+    x = origin.clone()
     n = torch.as_tensor(normal, dtype=torch.float64)
     uu = torch.as_tensor(u, dtype=torch.float64).reshape(1, -1).expand(x.shape[0], -1)
     eye = torch.eye(x.shape[1], dtype=torch.float64)
@@ -201,9 +210,12 @@ def constrained_slow_points(view: MapView, start: np.ndarray, normal: np.ndarray
             rhs = -(pa.transpose(1, 2) @ r[..., None]).numpy()
             delta = torch.from_numpy(np.linalg.solve(lhs, rhs)[..., 0])
             delta = delta - (delta * n).sum(1, keepdim=True) * n  # exact projection
-            r_new, q_new = speed(x + delta)
+            moved = x + delta - origin
+            shrink = (radius / moved.norm(dim=1, keepdim=True).clamp_min(1e-300)).clamp(max=1.0)
+            candidate = origin + moved * shrink
+            r_new, q_new = speed(candidate)
             better = q_new < q
-            x = torch.where(better[:, None], x + delta, x)
+            x = torch.where(better[:, None], candidate, x)
             r = torch.where(better[:, None], r_new, r)
             q = torch.where(better, q_new, q)
             damping = torch.where(better, damping / 3, damping * 4).clamp(1e-12, 1e12)
@@ -242,11 +254,12 @@ def orient(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 def trace_attractor(view: MapView, anchors: np.ndarray, u: np.ndarray, closed: bool = False,
                     n_points: int = 31, eig_tol: float = 1e-2, iters: int = 200,
-                    passes: int = 2) -> Trace:
+                    passes: int = 2, reach: float = 4.0) -> Trace:
     """Trace the line (``closed=False``) or ring attractor through ``anchors`` (M, N) under
     the constant input ``u`` (n_in,); see the module docstring.
 
-    ``eig_tol`` is in units of 1/τ (flow growth rate) for continuous-time networks.
+    ``eig_tol`` is in units of 1/τ (flow growth rate) for continuous-time networks;
+    ``reach`` is how far a point may move in one pass, in spacings of the pass's points.
     """
     anchors = np.asarray(anchors, dtype=np.float64)
     u = np.asarray(u, dtype=np.float64).reshape(-1)
@@ -259,10 +272,13 @@ def trace_attractor(view: MapView, anchors: np.ndarray, u: np.ndarray, closed: b
         raise ConfigError(f"n_points must be ≥ 3, got {n_points}")
     if eig_tol < 0:
         raise ConfigError(f"eig_tol must be ≥ 0, got {eig_tol}")
+    if not reach > 0:
+        raise ConfigError(f"reach must be > 0 point spacings, got {reach}")
     curve = order_anchors(anchors, closed)
     for _ in range(max(passes, 1)):
         start, normal = resample(curve, n_points, closed)
-        points, q = constrained_slow_points(view, start, normal, u, iters)
+        spacing = np.linalg.norm(np.diff(start, axis=0), axis=1).mean()
+        points, q = constrained_slow_points(view, start, normal, u, iters, radius=reach * spacing)
         curve = points
     tangent = tangents(points, closed)
     values, right, left, growth = _principal(view, points, u)

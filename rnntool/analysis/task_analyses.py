@@ -85,14 +85,16 @@ def find_at_task_inputs(path: str | os.PathLike, inputs: str | None, sweep: str 
 
 
 def trace_and_store(path: str | os.PathLike, kind: str, n_points: int = 31, eig_tol: float = 1e-2,
-                    relax_steps: int = 20, device: str = "cpu") -> tuple[list[tuple[str, Trace]], Path]:
-    """Trace ``kind`` (line or ring) attractors of a stored model and store them."""
+                    relax_steps: int = 20, device: str = "cpu", reach: float = 4.0
+                    ) -> tuple[list[tuple[str, Trace]], Path]:
+    """Trace ``kind`` (line or ring) attractors of a stored model and store them (``reach``:
+    how far a point may move from the anchors' curve in one pass, in point spacings)."""
     from rnntool.models import load_model
 
     model = load_model(path, device)
     net = model.network
     x0 = net.params["x0"][0].detach().double().cpu().numpy()
-    traces = trace_task(view_of(net), model.task, x0, kind, n_points, eig_tol, relax_steps)
+    traces = trace_task(view_of(net), model.task, x0, kind, n_points, eig_tol, relax_steps, reach)
     settings: dict[str, Any] = {"kind": kind, "n_points": n_points, "eig_tol": eig_tol,
-                                "relax_steps": relax_steps}
+                                "relax_steps": relax_steps, "reach": reach}
     return traces, store_traces(path, kind, traces, settings)

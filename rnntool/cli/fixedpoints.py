@@ -69,6 +69,11 @@ class _FinderOptionsHelp(click.Command):
               help="Points along each traced attractor.")
 @click.option("--eig-tol", type=float, default=1e-2, show_default=True,
               help="A traced point is marginal when |max Re μ| ≤ this (1/τ).")
+@click.option("--trace-reach", type=click.FloatRange(min=0, min_open=True), default=4.0,
+              show_default=True,
+              help="How far a traced point may move off the anchors' curve in one pass, in "
+                   "spacings between points (keeps each point on its own stretch of the "
+                   "attractor).")
 @existing_options("the fixed-point result of the same inputs and method")
 @device_option
 @models_dir_option
@@ -78,7 +83,7 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
             interpolate: tuple[str, str] | None, steps: int, method: str, n_inits: int,
             init_from: str, max_iters: int, seed: int | None,
             finder_opts: tuple[str, ...], sweep: str | None, interp: int, trace: str | None,
-            trace_points: int, eig_tol: float, overwrite: bool, keep: bool, device: str,
+            trace_points: int, eig_tol: float, trace_reach: float, overwrite: bool, keep: bool, device: str,
             models_dir: str | None, as_json: bool, quiet: bool) -> None:
     """Fixed and slow points of MODELS with their stability, stored under
     analyses/fixedpoints/<inputs>_<method> of each file.
@@ -118,7 +123,8 @@ def command(models: tuple[str, ...], mode: str | None, inputs: str | None,
     for path, (key, compute) in zip(paths, plans):
         if trace is not None:
             if compute:
-                traces, written = trace_and_store(path, trace, trace_points, eig_tol, device=device)
+                traces, written = trace_and_store(path, trace, trace_points, eig_tol, device=device,
+                                                   reach=trace_reach)
             else:
                 from rnntool.analysis.attractor_store import load_traces
 
