@@ -53,6 +53,29 @@ def test_gradient_rules_differentiate_through_the_constraints() -> None:
     assert net.constraints.violations(net.params) == {"dale": 0, "mask": 0}
 
 
+def test_a_weight_the_projection_holds_at_zero_can_grow_again() -> None:
+    """Projected gradient descent: zero is the boundary of the constraint, not a trap."""
+    cfg = _config(dale=0.8, nonnegative=("W_in", "W_out"), trainable=("W_rec", "W_out"))
+    net = Network.initialise(cfg, torch.Generator().manual_seed(3))
+    net.trainable_parameters()  # the trained weights now require gradients
+    w_rec, w_out = net.params["W_rec"], net.params["W_out"]
+    with torch.no_grad():
+        w_out[..., :10] = 0.0  # half the readout, silenced by the projection
+        w_rec[..., :16] = 0.0  # every excitatory connection at the boundary
+    u = torch.ones(4, 30, 2)
+    out = net.simulate(u, net.initial_state(4)).outputs  # the states are rates ≥ 0
+    grad_rec, grad_out = torch.autograd.grad(-out.sum(), [w_rec, w_out])
+    assert (grad_out[..., :10] < 0).any()  # more readout would lower the loss, and the gradient says so
+    off_diagonal = ~torch.eye(20, dtype=torch.bool)[None]
+    assert (grad_rec[..., :16][off_diagonal[..., :16]] != 0).any()
+    with torch.no_grad():
+        w_out.sub_(0.1 * grad_out)
+        w_rec.sub_(0.1 * grad_rec)
+    net.project()
+    assert (net.params["W_out"][..., :10] > 0).any() and (net.params["W_rec"][..., :16] > 0).any()
+    assert not any(net.constraints.violations(net.params).values())
+
+
 @pytest.mark.parametrize("spec,check", [
     ("blocks:4", lambda m: m.sum() == 4 * 5 * 5 and m[0, 5] == 0 and m[19, 15] == 1),
     ("random:0.25", lambda m: 0.1 < m.mean() < 0.4),

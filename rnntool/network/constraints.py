@@ -17,7 +17,12 @@ Configured in :class:`NetworkConfig` and stored with it:
 
 Gradient rules differentiate through :meth:`Constraints.apply` (masked, sign-rectified
 weights); every rule also calls :meth:`Network.project` after each update, which writes the
-projection into the stored weights (GA, FORCE, full-FORCE and Hebbian rely on it).
+projection into the stored weights (GA, FORCE, full-FORCE and Hebbian rely on it). This is
+projected gradient descent, as in the engellab pipeline: a weight held at zero by the
+projection still receives its gradient (the rectification is a clamp, whose derivative is 1
+at the boundary, not a ReLU, whose derivative there is 0), so it can grow again. A ReLU
+would make zero absorbing: every weight the projection touched once would be pruned for
+good, which silenced whole readouts of Dale networks within a few hundred updates.
 """
 
 from __future__ import annotations
@@ -139,13 +144,13 @@ class Constraints:
         out = dict(params)
         w = out["W_rec"]
         if self.signs is not None:
-            w = torch.relu(w * self.signs) * self.signs
+            w = (w * self.signs).clamp(min=0.0) * self.signs
         mask = self._rec_mask()
         if mask is not None:
             w = w * mask
         out["W_rec"] = w
         for name in self.nonnegative:
-            out[name] = torch.relu(out[name])
+            out[name] = out[name].clamp(min=0.0)
         return out
 
     def project(self, params: dict[str, Tensor]) -> None:
