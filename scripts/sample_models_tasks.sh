@@ -42,6 +42,8 @@ evaluate() { "${rnntool[@]}" evaluate "$1" --device "$device" --overwrite; }
 # fixed points kept compact (tens of kilobytes): eigenvectors of unstable modes only
 fixedpoints() { "${rnntool[@]}" fixedpoints "$@" --device "$device" --overwrite; }
 compact=(--opt n_modes=0)
+# and exact roots only, where hundreds of slow points would add a megabyte
+roots=("${compact[@]}" --opt slow_q=1e-20)
 figures() { "${rnntool[@]}" plot "$1" --out figures -q; }
 
 # multitask delay networks: 256 leaky softplus rate units, one-hot task ID
@@ -82,13 +84,13 @@ build_maa_1() {   # the delay and recall rings
 build_dmts_1() {   # fixed points at every period's input
   train dmts_1 3000 --task dmts
   evaluate dmts_1
-  fixedpoints dmts_1 --inputs periods "${compact[@]}"
+  fixedpoints dmts_1 --inputs periods "${roots[@]}"
   figures dmts_1
 }
 build_flipflop_2bit() {   # the 2-bit flip-flop's four corner attractors at zero input
   train flipflop_2bit 3000 --task flipflop --bits 2 --task-opt variant=engellab
   evaluate flipflop_2bit
-  fixedpoints flipflop_2bit --inputs zeros "${compact[@]}"
+  fixedpoints flipflop_2bit --inputs zeros "${roots[@]}"
   figures flipflop_2bit
 }
 

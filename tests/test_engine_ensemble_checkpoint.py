@@ -93,3 +93,36 @@ def test_sigkill_twice_then_resume_is_bit_identical(tmp_path: Path) -> None:
             assert np.array_equal(history_a[key], history_b[key], equal_nan=True), key
     assert a.training["iterations"] == b.training["iterations"] > 100
     assert not ckpt.exists()  # removed once the model is written
+
+
+def test_resume_takes_a_new_budget_and_ends_as_a_run_with_that_budget(tmp_path: Path) -> None:
+    """--max-iters on --resume is the new budget: longer ends bit-identical to an uninterrupted
+    run with it; one already passed ends the run (best network kept) after one more step."""
+    plain, killed = tmp_path / "plain", tmp_path / "killed"
+    budget = ["--max-iters", "200"]
+    ref = run_cli(*TRAIN, "--models-dir", str(plain), *budget)
+    assert ref.returncode == 0, ref.stderr
+    ckpt = killed / "ck.ckpt.h5"
+    kill_after_new_checkpoint(_spawn(killed, "--max-iters", "5000"), ckpt, settle=0.1)
+    longer = run_cli(*TRAIN, "--models-dir", str(killed), "--resume", *budget)
+    assert longer.returncode == 0, longer.stderr
+    a, b = read_model(plain / "ck.h5"), read_model(killed / "ck.h5")
+    assert a.training["stopped_by"] == b.training["stopped_by"] == "iterations 200"
+    for name in a.weights:
+        assert np.array_equal(a.weights[name], b.weights[name]), name
+    shorter = tmp_path / "shorter"
+    kill_after_new_checkpoint(_spawn(shorter, "--max-iters", "5000"), shorter / "ck.ckpt.h5", settle=0.1)
+    done = run_cli(*TRAIN, "--models-dir", str(shorter), "--resume", "--max-iters", "10")
+    assert done.returncode == 0, done.stderr
+    record = read_model(shorter / "ck.h5")
+    assert record.training["stopped_by"] == "iterations 10" and record.training["iterations"] % 50 == 1
+
+
+def test_a_budget_shaped_schedule_keeps_its_budget_on_resume() -> None:
+    from rnntool.cli.train import resumed_budget
+    from rnntool.errors import ConfigError
+
+    assert resumed_budget({"schedule": "step:100:0.5", "max_iters": 400}, 900) == 900
+    assert resumed_budget({"schedule": "cosine", "max_iters": 400}, 400) == 400
+    with pytest.raises(ConfigError, match="cosine"):
+        resumed_budget({"schedule": "cosine", "max_iters": 400}, 900)

@@ -146,8 +146,8 @@ class _RuleOptionsHelp(click.Command):
               help="Write NAME.ckpt.h5 (atomically) every K iterations (bptt, closed-loop tasks).")
 @click.option("--resume", is_flag=True,
               help="Continue from NAME.ckpt.h5 where it exists (its stored configuration "
-                   "replaces the other training options); ends bit-identical to an "
-                   "uninterrupted run.")
+                   "replaces the other training options, except --max-iters: a new budget, "
+                   "longer or shorter); ends bit-identical to an uninterrupted run.")
 @click.option("--tensorboard", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Write TensorBoard scalars to DIR/NAME (needs the tensorboard extra).")
 @existing_options("the model file")
@@ -306,6 +306,17 @@ class _Run:
     chunks: ChunkPlan
 
 
+def resumed_budget(rule_cfg: dict[str, Any], max_iters: int) -> int:
+    """The budget a resumed run takes from --max-iters: any, unless the stored learning-rate
+    schedule is shaped by the budget (cosine), which a new budget would change mid-run."""
+    from rnntool.errors import ConfigError
+
+    if str(rule_cfg.get("schedule", "none")).startswith("cosine") and max_iters != rule_cfg.get("max_iters"):
+        raise ConfigError("--max-iters cannot change when resuming a run with a cosine schedule "
+                          "(the schedule follows the budget)")
+    return max_iters
+
+
 def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | None,
           rule_opts: dict[str, Any], max_iters: int | None, n_rec: int | None, preset: str | None,
           overrides: dict[str, Any], settings: TrainSettings, models_dir: str | None,
@@ -330,6 +341,8 @@ def _plan(label: str, members: list[tuple[str, int]], task: Task, rule: str | No
         cfg = state["config"]
         task = task_from_config(cfg["task"])
         rule_cfg = dict(cfg["rule"])
+        if max_iters is not None:
+            rule_cfg["max_iters"] = resumed_budget(rule_cfg, max_iters)
         learning_rule = get_rule(rule_cfg.pop("name")).create(task, **rule_cfg)
         net_config = NetworkConfig.from_dict(cfg["network"])
         stored = dict(cfg["settings"])
