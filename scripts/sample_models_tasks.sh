@@ -3,8 +3,9 @@
 # (slibkind/multitask-networks, 2023) and of the engellab RNN training pipeline (2023), each
 # trained with its task's own defaults (network, learning rate, batch, regularisers, held-out
 # validation) until its held-out MSE stops improving (the task's plateau rule: no gain of 1e-4
-# for 20 checks, i.e. 500 iterations for the multitask networks, 200 for the engellab tasks),
-# evaluated, with its fixed points or traced attractors stored, and its figures drawn.
+# for 20 checks, i.e. 500 iterations for the multitask networks, 200 for the engellab tasks,
+# 1000 for DMTS: 100 checks), evaluated, with its fixed points or traced attractors stored, and
+# its figures drawn.
 #
 # Usage: bash scripts/sample_models_tasks.sh [OUT [MODEL …]]
 #   OUT     where the models go (default sample_models); MODEL: some of mt_1 mt_2 cddm_1

@@ -140,6 +140,10 @@ class DMTS(EngellabDefaults, PeriodTask):
     durations: str = "seed"
 
     name: ClassVar[str] = "dmts"
+    #: DMTS learns in steps, with plateaus of several hundred iterations between them (the
+    #: match/non-match readout appears late): wait 100 checks (1000 iterations), not 20,
+    #: so training does not stop on a plateau it would have left
+    default_stop: ClassVar[tuple[str, ...] | None] = ("val_mse plateau 100 1e-4",)
     input_names: ClassVar[tuple[str, ...]] = ("stimulus 1", "stimulus 2")
     output_names: ClassVar[tuple[str, ...]] = ("match", "non-match")
     response_period: ClassVar[str] = "decision"
