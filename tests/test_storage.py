@@ -97,12 +97,27 @@ def test_name_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert expand_stdin(["a", "-", "b"], ["x y\n", "z\n"]) == ["a", "x", "y", "z", "b"]
 
 
+def test_long_histories_are_stored_compressed_and_read_back_exactly(tmp_path: Path) -> None:
+    rec = _record()
+    rec.training["history"]["loss"] = np.linspace(2.0, 0.1, 60_000)
+    val = np.full(60_000, np.nan)
+    val[::25] = np.linspace(1.0, 0.01, len(val[::25]))  # validated every 25 iterations
+    rec.training["history"]["val_mse"] = val
+    path = write_model(tmp_path / "m.h5", rec)
+    with h5py.File(path, "r") as f:
+        stored = f["training/history/val_mse"]
+        assert stored.compression == "gzip" and stored.id.get_storage_size() < val.nbytes / 10
+        assert f["weights/W_in"].compression is None  # small arrays stay plain
+    assert np.array_equal(read_model(path).training["history"]["val_mse"], val, equal_nan=True)
+
+
 def test_repeated_updates_do_not_grow_the_file(tmp_path: Path) -> None:
     path = write_model(tmp_path / "m.h5", _record())
-    update_model(path, "analyses/big", {"x": np.zeros((200, 200))})
+    big = np.random.default_rng(0).standard_normal((200, 200))
+    update_model(path, "analyses/big", {"x": big})
     size = path.stat().st_size
     for _ in range(3):
-        update_model(path, "analyses/big", {"x": np.ones((200, 200))})
+        update_model(path, "analyses/big", {"x": big})
     assert path.stat().st_size <= size
     update_model(path, "analyses/big", {"x": np.ones(3)})
     assert path.stat().st_size < size / 10
