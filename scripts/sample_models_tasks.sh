@@ -41,25 +41,24 @@ train() {
     --checkpoint-every 100 --resume --overwrite --log-every 60
 }
 evaluate() { "${rnntool[@]}" evaluate "$1" --device "$device" --overwrite; }
-# fixed points kept compact (tens of kilobytes): eigenvectors of unstable modes only
 fixedpoints() { "${rnntool[@]}" fixedpoints "$@" --device "$device" --overwrite; }
-compact=(--opt n_modes=0)
-# and exact roots only, where hundreds of slow points would add a megabyte
-roots=("${compact[@]}" --opt slow_q=1e-20)
+# fixed points kept compact: exact roots only (hundreds of slow points would add megabytes),
+# eigenvectors of their unstable modes only
+roots=(--opt n_modes=0 --opt slow_q=1e-20)
 figures() { "${rnntool[@]}" plot "$1" --out figures -q; }
 
 # multitask delay networks: 256 leaky softplus rate units, one-hot task ID
 build_mt_1() {   # fixed points along the stim→delay and delay→go sweeps of every task and stimulus
   train mt_1 20000 --task delaygo,delayanti
   evaluate mt_1
-  fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20 --n-inits 256 "${compact[@]}"
+  fixedpoints mt_1 --sweep stim:delay,delay:go --interp 20 --n-inits 256 "${roots[@]}"
   figures mt_1
   "${rnntool[@]}" plot mt_1 --kind sweep --kind attractor-map --dims 3 --out figures -q
 }
 build_mt_2() {   # four tasks, variable period durations; fixed points at every period's input
   train mt_2 20000 --task delaygo,delayanti,dms,antidms --task-opt durations=var
   evaluate mt_2
-  fixedpoints mt_2 --inputs periods --n-inits 256 "${compact[@]}"
+  fixedpoints mt_2 --inputs periods --n-inits 256 "${roots[@]}"
   figures mt_2
 }
 # engellab pipeline (relu + Dale for CDDM and DMTS, tanh otherwise)
