@@ -175,3 +175,21 @@ def test_memory_task_setups_anchor_the_line_the_stimulus_writes_on() -> None:
         assert trace.counts()["marginal"] == 9
     with pytest.raises(ConfigError):
         trace_task(view_of(CTRNN(config, params)), make_task("dmts"), np.zeros(n))
+
+
+def test_a_task_list_traces_each_members_attractor_under_its_task_id() -> None:
+    from rnntool.analysis.attractor_setups import trace_setups
+    from rnntool.tasks import make_task
+
+    both = make_task("delaygo_continuous,delayanti_continuous")
+    setups = trace_setups(both)
+    assert [s.label for s in setups] == ["delaygo_continuous delay", "delayanti_continuous delay"]
+    for k, (setup, member) in enumerate(zip(setups, both.tasks)):
+        (alone,) = trace_setups(member)
+        task_id = both.n_in - 2 + k
+        assert setup.u[task_id] == 1.0 and setup.u[both.n_in - 1 - k] == 0.0
+        assert bool((setup.inputs[..., task_id] == 1).all()) and bool((setup.inputs[..., both.n_in - 1 - k] == 0).all())
+        assert torch.equal(setup.at, alone.at)
+        assert np.isclose(setup.inputs.sum(), alone.inputs.sum() + setup.inputs[..., task_id].sum())
+    with pytest.raises(ConfigError, match="none of the tasks"):
+        trace_setups(make_task("delaygo,delayanti"))

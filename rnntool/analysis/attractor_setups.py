@@ -10,6 +10,8 @@ constant input; the relaxed states are the anchors :func:`trace_attractor` trace
 - MemoryAntiNumber / MemoryAntiAngle: the memory held at the end of the delay (input 0)
   and the answer held at the end of recall (cue on), anchored by every stimulus value.
 - Continuous delay tasks: the remembered direction at the end of the delay.
+- A list of tasks (one network, task-ID inputs): each member task's attractors, its trials
+  and constant input in the union channels with its task ID on.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rnntool.errors import ConfigError
 from rnntool.tasks.base import Task
 from rnntool.tasks.delay import DelayGoContinuous
 from rnntool.tasks.engellab import CDDM, MemoryTask
+from rnntool.tasks.multitask import MultiTask
 from rnntool.tasks.period_task import PeriodTask
 
 TRACE_KINDS = ("line", "ring")
@@ -79,6 +82,23 @@ def _memory(task: MemoryTask) -> list[TraceSetup]:
 @trace_setups.register
 def _continuous(task: DelayGoContinuous) -> list[TraceSetup]:
     return [_end_of(replace(task, smoothing=0), task.all_conditions(), "delay", "delay")]
+
+
+@trace_setups.register
+def _multitask(task: MultiTask) -> list[TraceSetup]:
+    setups = []
+    for k, member in enumerate(task.tasks):
+        try:
+            own = trace_setups(member)
+        except ConfigError:
+            continue
+        for setup in own:
+            u = task.embed_inputs(k, torch.as_tensor(setup.u, dtype=torch.float64)).numpy()
+            setups.append(TraceSetup(f"{member.name} {setup.label}", u,
+                                     task.embed_inputs(k, setup.inputs), setup.at))
+    if not setups:
+        raise ConfigError(f"none of the tasks {task.name} defines an attractor to trace")
+    return setups
 
 
 def trace_task(view: MapView, task: Task, x0: np.ndarray, kind: str = "line", n_points: int = 31,
