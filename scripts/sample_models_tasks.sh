@@ -8,8 +8,8 @@
 # its figures drawn.
 #
 # Usage: bash scripts/sample_models_tasks.sh [OUT [MODEL …]]
-#   OUT     where the models go (default sample_models); MODEL: some of mt_1 mt_2 cddm_1
-#           man_1 maa_1 dmts_1 flipflop_2bit (default all)
+#   OUT     where the models go (default sample_models); MODEL: some of mt_1 mt_2 mtc_1
+#           cddm_1 man_1 maa_1 dmts_1 flipflop_2bit (default all)
 #   DEVICE  torch device of training, evaluation and fixed points (default cpu; e.g. cuda)
 #   JOBS    models built side by side (default 1; each model is one chain of commands)
 #   MAX_ITERS  the same iteration cap for every model (default: per model below; a cap
@@ -61,6 +61,15 @@ build_mt_2() {   # four tasks, variable period durations; fixed points at every 
   fixedpoints mt_2 --inputs periods --n-inits 256 "${roots[@]}"
   figures mt_2
 }
+build_mtc_1() {   # the continuous delay tasks: the remembered direction on one ring per task
+  train mtc_1 20000 --task delaygo_continuous,delayanti_continuous
+  evaluate mtc_1
+  # eight directions anchor each ring, so a spacing of the 31 points is long: reach 1
+  fixedpoints mtc_1 --trace ring --trace-reach 1
+  figures mtc_1
+  # the rings lie in the readout's null space: principal axes show them face on
+  "${rnntool[@]}" plot mtc_1 --kind attractor-map --axes pc1,pc2 --out figures -q
+}
 # engellab pipeline (relu + Dale for CDDM and DMTS, tanh otherwise)
 build_cddm_1() {   # a line attractor per context
   train cddm_1 3000 --task cddm
@@ -98,7 +107,7 @@ build_flipflop_2bit() {   # the 2-bit flip-flop's four corner attractors at zero
 }
 
 models=("$@")
-(( ${#models[@]} )) || models=(mt_1 mt_2 cddm_1 man_1 maa_1 dmts_1 flipflop_2bit)
+(( ${#models[@]} )) || models=(mt_1 mt_2 mtc_1 cddm_1 man_1 maa_1 dmts_1 flipflop_2bit)
 for m in "${models[@]}"; do
   declare -F "build_$m" > /dev/null || { echo "unknown sample model $m" >&2; exit 2; }
 done

@@ -19,6 +19,7 @@ from rnntool.tasks.suite_defaults import ENGELLAB, MULTITASK_NETWORK
 SAMPLES = Path(__file__).parent.parent / "sample_models"
 #: name → (task, what is stored: a traced attractor kind, or "fixedpoints")
 SHIPPED = {"mt_1": ("delaygo,delayanti", "fixedpoints"), "mt_2": ("delaygo,delayanti,dms,antidms", "fixedpoints"),
+           "mtc_1": ("delaygo_continuous,delayanti_continuous", "ring"),
            "cddm_1": ("cddm", "line"),
            "man_1": ("memory_anti_number", "line"), "maa_1": ("memory_anti_angle", "ring"),
            "dmts_1": ("dmts", "fixedpoints"), "flipflop_2bit": ("flipflop", "fixedpoints")}
