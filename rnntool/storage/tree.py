@@ -4,7 +4,7 @@ Arrays become datasets, nested dictionaries become groups, and scalars and strin
 attributes. Nothing is pickled: only numeric arrays, numbers and UTF-8 strings are stored.
 Numeric arrays of more than :data:`COMPRESS_ABOVE` elements are stored gzip-compressed
 (lossless, level 1, byte-shuffled; any HDF5 reader decompresses them transparently): a long
-training history is mostly NaN between validations and shrinks tenfold.
+training history is mostly NaN between validations and shrinks about fivefold.
 """
 
 from __future__ import annotations
