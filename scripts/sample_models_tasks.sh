@@ -67,8 +67,6 @@ build_mtc_1() {   # the continuous delay tasks: the remembered direction on one 
   # eight directions anchor each ring, so a spacing of the 31 points is long: reach 1
   fixedpoints mtc_1 --trace ring --trace-reach 1
   figures mtc_1
-  # the rings lie in the readout's null space: principal axes show them face on
-  "${rnntool[@]}" plot mtc_1 --kind attractor-map --axes pc1,pc2 --out figures -q
 }
 # engellab pipeline (relu + Dale for CDDM and DMTS, tanh otherwise)
 build_cddm_1() {   # a line attractor per context

@@ -82,6 +82,15 @@ def test_projection_axes_follow_the_task(integrator_file: tuple[Path, np.ndarray
     assert np.allclose(basis[0], choice) and np.allclose(basis @ basis.T, np.eye(3), atol=1e-12)
     kept_basis, kept = orthonormalise([v, 2 * v, np.roll(v, 1)])
     assert kept == [0, 2] and len(kept_basis) == 2
+    # a ring in the readout's null space, barely tilted towards it: principal axes, face on
+    theta = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    ring = np.zeros((24, 8))
+    ring[:, 0], ring[:, 1], ring[:, 2] = 20 * np.cos(theta), 20 * np.sin(theta), 0.1 * np.cos(theta)
+    readout = np.eye(8)[2][None]
+    basis, names = projection_axes("delaygo_continuous", {"W_out": readout}, ring, 2)
+    assert names == ["PC1", "PC2"] and np.allclose(np.abs(basis[:, :2]).sum(0), 1.0, atol=1e-3)
+    ring[:, 2] = 10 * np.cos(theta)  # now the ring varies along the readout too
+    assert projection_axes("delaygo_continuous", {"W_out": readout}, ring, 2)[1][0] == "readout"
 
 
 def test_period_and_sweep_input_sets(integrator_file: tuple[Path, np.ndarray]) -> None:

@@ -4,8 +4,10 @@
 The default axes follow the engellab pipeline's figures: for CDDM the choice axis (W_out row
 0 − row 1), the context axis (the difference of the two context-cue input columns) and the
 sensory axis (the sum of the four stimulus input columns, the original's intent); for other
-tasks the readout row along which the points vary most, then the principal components of
-the points left after it. ``--axes`` chooses them by name instead
+tasks the readout row along which the points vary most — when their variance along it is at
+least :data:`READOUT_SHARE` of that along their first principal component; an attractor in
+the readout's null space (a delay ring) would be seen edge-on — then the principal components
+of the points left after it. ``--axes`` chooses them by name instead
 (``rnntool.plotting.axis_names``).
 Axes are orthonormalised in order (Gram–Schmidt), so each one shows only what the previous
 ones do not. Example trajectories of the task's conditions are drawn in grey underneath.
@@ -26,6 +28,9 @@ from rnntool.plotting.task_figures import CLASS_STYLE
 #: one colour per traced attractor, the per-point class shown by the marker
 TRACE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf")
 CLASS_MARKERS = {0: "o", 1: "s", 2: "x"}
+#: the readout is a default axis only where the points' variance along it is at least this
+#: share of their variance along their first principal component (a tenth of the extent)
+READOUT_SHARE = 0.01
 
 
 def orthonormalise(vectors: list[np.ndarray], tol: float = 1e-9) -> tuple[np.ndarray, list[int]]:
@@ -53,7 +58,12 @@ def task_directions(task_name: str, weights: dict[str, np.ndarray], points: np.n
                 ["choice (W_out right − left)", "context (W_in motion − colour cue)",
                  "sensory (Σ W_in stimuli)"])
     centred = points - points.mean(0)
-    k = int(np.argmax((centred @ w_out.T).var(0)))
+    unit = w_out / np.maximum(np.linalg.norm(w_out, axis=1, keepdims=True), 1e-300)
+    spread = (centred @ unit.T).var(0)
+    k = int(np.argmax(spread))
+    top = np.linalg.svd(centred, compute_uv=False)[0] ** 2 / len(points) if len(points) else 0.0
+    if spread[k] < READOUT_SHARE * top:
+        return [], []
     return [w_out[k]], [f"readout {k}" if len(w_out) > 1 else "readout"]
 
 
