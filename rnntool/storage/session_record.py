@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 
 from rnntool.errors import CorruptFileError, RnnToolError
+from rnntool.storage.tree import write_numeric
 
 RECORD_FORMAT = "rnntool-session-record"
 RECORD_VERSION = 1
@@ -34,8 +35,7 @@ def write_session_record(group: h5py.Group, columns: dict[str, np.ndarray],
     for key, value in columns.items():
         if key in group:
             del group[key]
-        value = np.asarray(value)
-        group.create_dataset(key, data=value, compression="gzip" if value.size > 4096 else None)
+        write_numeric(group, key, np.asarray(value))
 
 
 def read_session_record(group: h5py.Group) -> dict[str, np.ndarray]:

@@ -35,11 +35,16 @@ def write_tree(group: h5py.Group, tree: Tree) -> None:
             arr = np.asarray(value)
             if arr.dtype.kind in "OUS":
                 group.create_dataset(key, data=np.asarray(arr, dtype=h5py.string_dtype()))
-            elif arr.size > COMPRESS_ABOVE:
-                group.create_dataset(key, data=arr, compression="gzip", compression_opts=1,
-                                     shuffle=True)
             else:
-                group.create_dataset(key, data=arr)
+                write_numeric(group, key, arr)
+
+
+def write_numeric(group: h5py.Group, key: str, arr: np.ndarray) -> h5py.Dataset:
+    """A numeric dataset, compressed when it has more than :data:`COMPRESS_ABOVE` elements."""
+    if arr.size > COMPRESS_ABOVE:
+        return group.create_dataset(key, data=arr, compression="gzip", compression_opts=1,
+                                    shuffle=True)
+    return group.create_dataset(key, data=arr)
 
 
 def read_tree(group: h5py.Group) -> Tree:
