@@ -97,7 +97,7 @@ build_dmts_1() {   # fixed points at every period's input
   fixedpoints dmts_1 --inputs periods "${roots[@]}"
   figures dmts_1
 }
-build_flipflop_2bit() {   # the 2-bit flip-flop's four corner attractors at zero input
+build_flipflop_2bit() {   # the 2-bit flip-flop's corner attractors (and any others) at zero input
   train flipflop_2bit 3000 --task flipflop --bits 2 --task-opt variant=engellab
   evaluate flipflop_2bit
   fixedpoints flipflop_2bit --inputs zeros "${roots[@]}"
